@@ -1,0 +1,1 @@
+"""Wangge foundation: settings, PostGIS schema, loaders, spatial operations."""

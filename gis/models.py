@@ -1,0 +1,406 @@
+"""The Wangge data model as SQLAlchemy/GeoAlchemy2 tables (SRID 4326, WGS84).
+
+The database enforces what it can of the field's standards: code formats, valid geometry,
+one current version per grid code, the work-order states. Alembic migrations in
+``gis/migrations`` create and evolve it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, ExcludeConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+SRID = 4326
+
+WORKER_ROLES = ("full_time", "part_time", "department", "grid_head", "cadre", "duty_desk")
+"""专职 / 兼职 / 部门 / 网格长 / 村(社区)干部 / 社区值班台."""
+WORKER_ROLE_LABELS_ZH = {
+    "full_time": "专职网格员",
+    "part_time": "兼职网格员",
+    "department": "部门人员",
+    "grid_head": "网格长",
+    "cadre": "村(社区)干部",
+    "duty_desk": "社区值班台",
+}
+DEVICE_KINDS = ("camera", "water_meter", "electricity_meter", "door")
+TASK_STATES = (
+    "reported",
+    "filed",
+    "dispatched",
+    "accepted",
+    "in_progress",
+    "handled",
+    "evaluating",
+    "closed",
+    "returned",
+    "escalated",
+    "reopened",
+    "invalid",
+    "duplicate",
+)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def _geom(kind: str, nullable: bool = False) -> Mapped:
+    return mapped_column(Geometry(kind, srid=SRID, spatial_index=True), nullable=nullable)
+
+
+def _created() -> Mapped[datetime]:
+    return mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
+
+
+class District(Base):
+    """区/县/旗, GB/T 2260 6-digit code."""
+
+    __tablename__ = "district"
+    __table_args__ = (
+        CheckConstraint("code ~ '^[0-9]{6}$'", name="district_code_format"),
+        CheckConstraint("ST_IsValid(geom)", name="district_geom_valid"),
+    )
+    code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    city_name: Mapped[str | None] = mapped_column(Text)
+    geom = _geom("MULTIPOLYGON")
+    source: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = _created()
+
+
+class Street(Base):
+    """街道/乡镇, 12-digit statistical code (9 significant digits + 000)."""
+
+    __tablename__ = "street"
+    __table_args__ = (
+        CheckConstraint("code ~ '^[0-9]{9}000$'", name="street_code_format"),
+        CheckConstraint("left(code, 6) = district_code", name="street_in_district"),
+        CheckConstraint("geom IS NULL OR ST_IsValid(geom)", name="street_geom_valid"),
+    )
+    code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    district_code: Mapped[str] = mapped_column(ForeignKey("district.code"), nullable=False)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    geom = _geom("MULTIPOLYGON", nullable=True)
+    source: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = _created()
+
+
+class Community(Base):
+    """社区/村: 12 digits = 6 district + 3 street + 3 community."""
+
+    __tablename__ = "community"
+    __table_args__ = (
+        CheckConstraint("code ~ '^[0-9]{12}$'", name="community_code_format"),
+        CheckConstraint("left(code, 9) = left(street_code, 9)", name="community_in_street"),
+        CheckConstraint("kind IN ('社区', '村')", name="community_kind"),
+        CheckConstraint("ST_IsValid(geom)", name="community_geom_valid"),
+    )
+    code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    street_code: Mapped[str] = mapped_column(ForeignKey("street.code"), nullable=False)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    kind: Mapped[str] = mapped_column(Text, nullable=False, server_default="社区")
+    geom = _geom("MULTIPOLYGON")
+    source: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = _created()
+
+
+class Grid(Base):
+    """网格, versioned: a code has at most one version valid at any moment."""
+
+    __tablename__ = "grid"
+    __table_args__ = (
+        CheckConstraint("code ~ '^[0-9]{15}$'", name="grid_code_format"),
+        CheckConstraint("left(code, 12) = community_code", name="grid_in_community_code"),
+        CheckConstraint("ST_IsValid(geom) AND NOT ST_IsEmpty(geom)", name="grid_geom_valid"),
+        CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="grid_validity_order"),
+        CheckConstraint("household_target > 0", name="grid_target_positive"),
+        ExcludeConstraint(
+            ("code", "="),
+            (text("tstzrange(valid_from, valid_to, '[)')"), "&&"),
+            name="grid_one_version_at_a_time",
+            using="gist",
+        ),
+        Index("grid_current_code", "code", unique=True, postgresql_where=text("valid_to IS NULL")),
+        Index("grid_community", "community_code"),
+    )
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    code: Mapped[str] = mapped_column(String(15), nullable=False)
+    community_code: Mapped[str] = mapped_column(ForeignKey("community.code"), nullable=False)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    geom = _geom("MULTIPOLYGON")
+    household_target: Mapped[int] = mapped_column(Integer, nullable=False, server_default="450")
+    valid_from: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    valid_to: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
+    source: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = _created()
+
+
+class Building(Base):
+    """楼栋: footprint, floors, units, households."""
+
+    __tablename__ = "building"
+    __table_args__ = (
+        CheckConstraint("ST_IsValid(geom)", name="building_geom_valid"),
+        CheckConstraint("floors IS NULL OR floors > 0", name="building_floors_positive"),
+        CheckConstraint("units IS NULL OR units > 0", name="building_units_positive"),
+        CheckConstraint("households >= 0", name="building_households_nonnegative"),
+        Index("building_community", "community_code"),
+    )
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), nullable=False, unique=True)
+    community_code: Mapped[str | None] = mapped_column(ForeignKey("community.code"))
+    name: Mapped[str | None] = mapped_column(Text)
+    geom = _geom("MULTIPOLYGON")
+    floors: Mapped[int | None] = mapped_column(Integer)
+    units: Mapped[int | None] = mapped_column(Integer)
+    households: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    height_m: Mapped[float | None] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = _created()
+
+
+class Household(Base):
+    """户: building/unit/room, members, tags such as 独居老人."""
+
+    __tablename__ = "household"
+    __table_args__ = (
+        UniqueConstraint("building_id", "unit", "room", name="household_address_unique"),
+        CheckConstraint("members >= 0", name="household_members_nonnegative"),
+        Index("household_tags", "tags", postgresql_using="gin"),
+    )
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), nullable=False, unique=True)
+    building_id: Mapped[int] = mapped_column(
+        ForeignKey("building.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    unit: Mapped[int] = mapped_column(Integer, nullable=False)
+    room: Mapped[str] = mapped_column(String(16), nullable=False)
+    members: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
+    tags: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False, server_default="{}")
+    consent: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    family_contact_name: Mapped[str | None] = mapped_column(Text)
+    family_contact_phone: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class Resident(Base):
+    """居民: minimal PII. The full ID number is never stored: only a mask and a keyed hash."""
+
+    __tablename__ = "resident"
+    __table_args__ = (
+        CheckConstraint(
+            "id_number_masked IS NULL OR id_number_masked ~ '^[0-9]{3}\\*+[0-9Xx]{3,4}$'",
+            name="resident_id_number_masked_only",
+        ),
+    )
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    household_id: Mapped[int] = mapped_column(
+        ForeignKey("household.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    birth_year: Mapped[int | None] = mapped_column(Integer)
+    id_number_masked: Mapped[str | None] = mapped_column(String(18))
+    id_number_hmac: Mapped[str | None] = mapped_column(String(64), unique=True)
+    phone: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class Worker(Base):
+    """网格员 and everyone else who receives tasks; ``id`` is also the MQTT identity."""
+
+    __tablename__ = "worker"
+    __table_args__ = (
+        CheckConstraint(_in("role", WORKER_ROLES), name="worker_role"),
+        CheckConstraint("id ~ '^[A-Za-z0-9_-]{1,64}$'", name="worker_id_format"),
+    )
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    role: Mapped[str] = mapped_column(Text, nullable=False)
+    department: Mapped[str | None] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(Text)
+    community_code: Mapped[str | None] = mapped_column(ForeignKey("community.code"))
+    street_code: Mapped[str | None] = mapped_column(ForeignKey("street.code"))
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="true")
+    source: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class GridAssignment(Base):
+    """Worker ↔ grid code, with role and validity (survives grid versions)."""
+
+    __tablename__ = "grid_assignment"
+    __table_args__ = (
+        CheckConstraint(_in("role", WORKER_ROLES), name="grid_assignment_role"),
+        CheckConstraint("grid_code ~ '^[0-9]{15}$'", name="grid_assignment_code_format"),
+        CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="assignment_order"),
+        Index("grid_assignment_grid", "grid_code", "role"),
+    )
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    worker_id: Mapped[str] = mapped_column(ForeignKey("worker.id"), nullable=False, index=True)
+    grid_code: Mapped[str] = mapped_column(String(15), nullable=False)
+    role: Mapped[str] = mapped_column(Text, nullable=False)
+    valid_from: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    valid_to: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Device(Base):
+    """Camera, meter or door controller; its owner grid is derived spatially."""
+
+    __tablename__ = "device"
+    __table_args__ = (
+        CheckConstraint(_in("kind", DEVICE_KINDS), name="device_kind"),
+        CheckConstraint("id ~ '^[A-Za-z0-9_-]{1,64}$'", name="device_id_format"),
+        CheckConstraint("ST_IsValid(geom)", name="device_geom_valid"),
+    )
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(Text, nullable=False)
+    model: Mapped[str | None] = mapped_column(Text)
+    geom = _geom("POINT")
+    height_m: Mapped[float | None] = mapped_column(Float)
+    range_m: Mapped[float | None] = mapped_column(Float)
+    building_id: Mapped[int | None] = mapped_column(ForeignKey("building.id"), index=True)
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("household.id"), index=True)
+    grid_code: Mapped[str | None] = mapped_column(String(15), index=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="true")
+    online: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    last_seen: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    source: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class Incident(Base):
+    """Merged events of one situation. An open merge_key is unique, so concurrent workers
+    that see the same situation converge on one row (INSERT … ON CONFLICT)."""
+
+    __tablename__ = "incident"
+    __table_args__ = (
+        CheckConstraint("severity IN ('urgent', 'normal')", name="incident_severity"),
+        CheckConstraint("status IN ('open', 'closed')", name="incident_status"),
+        Index(
+            "incident_open_merge_key",
+            "merge_key",
+            unique=True,
+            postgresql_where=text("status = 'open'"),
+        ),
+    )
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    type: Mapped[str] = mapped_column(Text, nullable=False)
+    category: Mapped[str] = mapped_column(Text, nullable=False)
+    severity: Mapped[str] = mapped_column(Text, nullable=False)
+    status: Mapped[str] = mapped_column(Text, nullable=False, server_default="open")
+    merge_key: Mapped[str] = mapped_column(Text, nullable=False)
+    grid_code: Mapped[str | None] = mapped_column(String(15), index=True)
+    community_code: Mapped[str | None] = mapped_column(String(12))
+    geom = _geom("POINT", nullable=True)
+    uncertainty_m: Mapped[float | None] = mapped_column(Float)
+    location_method: Mapped[str | None] = mapped_column(Text)
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("household.id"))
+    device_ids: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False, server_default="{}")
+    event_count: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
+    first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    last_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    created_at: Mapped[datetime] = _created()
+
+
+class Event(Base):
+    """One device message, stored once per ``event_id`` (the idempotency key)."""
+
+    __tablename__ = "event"
+    __table_args__ = (Index("event_ts", "ts"), Index("event_device_ts", "device_id", "ts"))
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(128), nullable=False, unique=True)
+    device_id: Mapped[str] = mapped_column(ForeignKey("device.id"), nullable=False)
+    type: Mapped[str] = mapped_column(Text, nullable=False)
+    ts: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    received_at: Mapped[datetime] = _created()
+    geom = _geom("POINT", nullable=True)
+    grid_code: Mapped[str | None] = mapped_column(String(15), index=True)
+    location_method: Mapped[str | None] = mapped_column(Text)
+    confidence: Mapped[float | None] = mapped_column(Float)
+    bearing_deg: Mapped[float | None] = mapped_column(Float)
+    payload: Mapped[dict] = mapped_column(JSONB, nullable=False)
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incident.id"), index=True)
+
+
+class Task(Base):
+    """Work order (工单), states after GB/T 30428 and 12345 practice."""
+
+    __tablename__ = "task"
+    __table_args__ = (
+        CheckConstraint(_in("state", TASK_STATES), name="task_state"),
+        CheckConstraint("urgency IN ('urgent', 'normal')", name="task_urgency"),
+        Index("task_state_grid", "state", "grid_code"),
+        Index(
+            "task_next_escalation",
+            "next_escalation_at",
+            postgresql_where=text("next_escalation_at IS NOT NULL"),
+        ),
+    )
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incident.id"), index=True)
+    grid_code: Mapped[str | None] = mapped_column(String(15))
+    community_code: Mapped[str | None] = mapped_column(String(12))
+    assignee_id: Mapped[str | None] = mapped_column(ForeignKey("worker.id"), index=True)
+    state: Mapped[str] = mapped_column(Text, nullable=False, server_default="reported")
+    urgency: Mapped[str] = mapped_column(Text, nullable=False, server_default="normal")
+    category: Mapped[str] = mapped_column(Text, nullable=False)
+    title: Mapped[str] = mapped_column(Text, nullable=False)
+    description: Mapped[str | None] = mapped_column(Text)
+    location_method: Mapped[str | None] = mapped_column(Text)
+    escalation_level: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    next_escalation_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = _created()
+
+
+class TaskTransition(Base):
+    """Every state change of a task: who, when, why."""
+
+    __tablename__ = "task_transition"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    task_id: Mapped[int] = mapped_column(
+        ForeignKey("task.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    from_state: Mapped[str | None] = mapped_column(Text)
+    to_state: Mapped[str] = mapped_column(Text, nullable=False)
+    actor: Mapped[str] = mapped_column(Text, nullable=False)
+    at: Mapped[datetime] = _created()
+    note: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict | None] = mapped_column(JSONB)
+
+
+class DeadLetter(Base):
+    """A message the platform could not accept, kept with its raw bytes and the reason."""
+
+    __tablename__ = "dead_letter"
+    __table_args__ = (Index("dead_letter_reason", "reason", "received_at"),)
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    received_at: Mapped[datetime] = _created()
+    topic: Mapped[str] = mapped_column(Text, nullable=False)
+    payload: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    detail: Mapped[str | None] = mapped_column(Text)
+    device_id: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,45 @@
+"""All of Wangge's settings, in one place (environment variables with the ``WANGGE_`` prefix)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WANGGE_", env_file=".env", extra="ignore")
+
+    # PostgreSQL + PostGIS
+    database_url: str = "postgresql+psycopg://wangge:wangge@127.0.0.1:5432/wangge"
+
+    # The project's own Mosquitto (not the system one): its config lives under run_dir.
+    mqtt_host: str = "127.0.0.1"
+    mqtt_port: int = 1884
+    mqtt_ingest_username: str = "wangge-ingest"
+    mqtt_ingest_password: str = "wangge-ingest-dev"
+    mqtt_admin_username: str = "wangge-admin"
+    mqtt_admin_password: str = "wangge-admin-dev"
+    mqtt_max_queued_messages: int = 200_000
+    # Secret from which per-device and per-worker MQTT passwords are derived (HMAC).
+    credential_secret: str = "wangge-dev-secret-change-me"
+
+    # Runtime state (broker config, pid files, logs) — never committed.
+    run_dir: Path = PROJECT_ROOT / ".run"
+    data_dir: Path = PROJECT_ROOT / "data"
+
+    # Spatial join: points outside every grid go to the nearest grid within this distance.
+    join_tolerance_m: float = 50.0
+
+    # Demo city
+    demo_households: int = 60_000
+    demo_seed: int = 20261121
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

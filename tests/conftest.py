@@ -1,0 +1,48 @@
+"""Shared fixtures: every test database is created here and dropped afterwards.
+
+A migrated template database is built once per session; each test that needs a database
+gets a fresh copy of it (CREATE DATABASE … TEMPLATE is much faster than migrating).
+The demo database named by WANGGE_DATABASE_URL is never touched.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from gis import admin, migrate
+from gis.settings import get_settings
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+BOUNDARIES = REPO_ROOT / "data" / "boundaries"
+
+
+def _unique(prefix: str) -> str:
+    return f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture(scope="session")
+def template_database() -> Iterator[str]:
+    url = admin.with_database(get_settings().database_url, _unique("wangge_test_tmpl"))
+    admin.create_database(url)
+    try:
+        migrate.upgrade(url)
+        yield admin.database_name(url)
+    finally:
+        admin.drop_database(url)
+
+
+@pytest.fixture
+def database_url(template_database: str) -> Iterator[str]:
+    """A fresh, migrated, empty database for one test."""
+    url = admin.with_database(get_settings().database_url, _unique("wangge_test"))
+    admin.create_database(url, template=template_database)
+    try:
+        yield url
+    finally:
+        admin.drop_database(url)
