@@ -404,3 +404,72 @@ class DeadLetter(Base):
     reason: Mapped[str] = mapped_column(Text, nullable=False)
     detail: Mapped[str | None] = mapped_column(Text)
     device_id: Mapped[str | None] = mapped_column(Text)
+
+
+class Outbox(Base):
+    """Messages to send after a commit (MQTT pushes, SMS/WeCom webhooks).
+
+    Written in the same transaction as the task it announces, sent afterwards and marked
+    sent, so a crash between commit and push delays a push but never loses it.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        CheckConstraint("channel IN ('mqtt', 'sms', 'webhook')", name="outbox_channel"),
+        Index("outbox_unsent", "id", postgresql_where=text("sent_at IS NULL")),
+    )
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    channel: Mapped[str] = mapped_column(Text, nullable=False)
+    target: Mapped[str] = mapped_column(Text, nullable=False)
+    payload: Mapped[dict] = mapped_column(JSONB, nullable=False)
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = _created()
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class TaskNotification(Base):
+    """Who was told about a task, at which escalation level, and whether they acknowledged."""
+
+    __tablename__ = "task_notification"
+    __table_args__ = (
+        UniqueConstraint("task_id", "worker_id", "level", name="task_notification_once"),
+    )
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    task_id: Mapped[int] = mapped_column(
+        ForeignKey("task.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    worker_id: Mapped[str] = mapped_column(ForeignKey("worker.id"), nullable=False, index=True)
+    role: Mapped[str] = mapped_column(Text, nullable=False)
+    level: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    notified_at: Mapped[datetime] = _created()
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class HouseholdActivity(Base):
+    """Last signs of life of a household (door exit, water and power use) for the watchdogs."""
+
+    __tablename__ = "household_activity"
+    household_id: Mapped[int] = mapped_column(
+        ForeignKey("household.id", ondelete="CASCADE"), primary_key=True
+    )
+    last_exit_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_entry_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_water_use_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_power_use_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = _created()
+
+
+class AuditLog(Base):
+    """Every state change and every read of resident records: who, what, when."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("audit_log_subject", "subject_type", "subject_id"),)
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    at: Mapped[datetime] = _created()
+    actor: Mapped[str] = mapped_column(Text, nullable=False)
+    action: Mapped[str] = mapped_column(Text, nullable=False)
+    subject_type: Mapped[str] = mapped_column(Text, nullable=False)
+    subject_id: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[dict | None] = mapped_column(JSONB)
