@@ -34,6 +34,12 @@ class Settings(BaseSettings):
     # Spatial join: points outside every grid go to the nearest grid within this distance.
     join_tolerance_m: float = 50.0
 
+    # Loaders (`wangge load`): how far (m) a grid may stick out of its community, how much
+    # (m²) two grids of one community may overlap, and the zone of naive times in files.
+    load_containment_tolerance_m: float = 1.0
+    load_overlap_tolerance_m2: float = 1.0
+    local_timezone: str = "Asia/Shanghai"
+
     # Demo city
     demo_households: int = 60_000
     demo_seed: int = 20261121
