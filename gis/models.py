@@ -473,3 +473,76 @@ class AuditLog(Base):
     subject_type: Mapped[str] = mapped_column(Text, nullable=False)
     subject_id: Mapped[str | None] = mapped_column(Text)
     detail: Mapped[dict | None] = mapped_column(JSONB)
+
+
+APP_ROLES = ("admin", "operator", "grid_worker", "cadre", "planner", "department")
+"""管理员 / 指挥中心值班员 / 网格员 / 村(社区)干部 / 规划员 / 部门人员 (API logins)."""
+SCOPE_LEVELS = ("district", "street", "community", "grid")
+
+
+class AppUser(Base):
+    """A person who logs in to the API. Role and scope decide what every query may return:
+    operators see a district, street or community; cadres their community; grid workers
+    and department staff act through their ``worker_id``."""
+
+    __tablename__ = "app_user"
+    __table_args__ = (
+        CheckConstraint("username ~ '^[A-Za-z0-9_.@-]{2,64}$'", name="app_user_username_format"),
+        CheckConstraint(_in("role", APP_ROLES), name="app_user_role"),
+        CheckConstraint("locale IN ('zh-CN', 'en')", name="app_user_locale"),
+        CheckConstraint(
+            "(scope_level IS NULL AND scope_code IS NULL)"
+            " OR (scope_level = 'district' AND scope_code ~ '^[0-9]{6}$')"
+            " OR (scope_level = 'street' AND scope_code ~ '^[0-9]{9}000$')"
+            " OR (scope_level = 'community' AND scope_code ~ '^[0-9]{12}$')"
+            " OR (scope_level = 'grid' AND scope_code ~ '^[0-9]{15}$')",
+            name="app_user_scope_code_matches_level",
+        ),
+        CheckConstraint(
+            "role <> 'operator' OR scope_level IN ('district', 'street', 'community')",
+            name="app_user_operator_scoped",
+        ),
+        CheckConstraint(
+            "role <> 'cadre' OR scope_level = 'community'", name="app_user_cadre_scoped"
+        ),
+        CheckConstraint(
+            "role NOT IN ('grid_worker', 'department') OR worker_id IS NOT NULL",
+            name="app_user_worker_linked",
+        ),
+    )
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    password_hash: Mapped[str] = mapped_column(Text, nullable=False)
+    role: Mapped[str] = mapped_column(Text, nullable=False)
+    scope_level: Mapped[str | None] = mapped_column(Text)
+    scope_code: Mapped[str | None] = mapped_column(String(15))
+    worker_id: Mapped[str | None] = mapped_column(ForeignKey("worker.id"), index=True)
+    display_name: Mapped[str] = mapped_column(Text, nullable=False)
+    locale: Mapped[str] = mapped_column(Text, nullable=False, server_default="zh-CN")
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="true")
+    created_at: Mapped[datetime] = _created()
+
+
+class AppSession(Base):
+    """A login session. Only the SHA-256 of the opaque bearer token is stored."""
+
+    __tablename__ = "app_session"
+    token_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("app_user.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    created_at: Mapped[datetime] = _created()
+    expires_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, index=True
+    )
+
+
+class TaskReminder(Base):
+    """When the assignee of an open task was last reminded, so a sweep never repeats itself."""
+
+    __tablename__ = "task_reminder"
+    task_id: Mapped[int] = mapped_column(
+        ForeignKey("task.id", ondelete="CASCADE"), primary_key=True
+    )
+    last_reminded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    reminders: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
