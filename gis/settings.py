@@ -40,9 +40,31 @@ class Settings(BaseSettings):
     load_overlap_tolerance_m2: float = 1.0
     local_timezone: str = "Asia/Shanghai"
 
+    # Work-order deadlines: working hours, public holidays and make-up working days (调休).
+    work_calendar_path: Path = PROJECT_ROOT / "gis" / "data" / "work_calendar_cn.json"
+    # Reminders for tasks left open: the assignee is reminded once per interval.
+    reminder_urgent_minutes: int = 10
+    reminder_normal_minutes: int = 240
+
+    # API (`wangge api serve`)
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    api_pool_size: int = 20
+    api_token_hours: float = 12.0
+    api_cookie_secure: bool = False
+    api_upload_max_bytes: int = 10 * 1024 * 1024
+    api_stream_heartbeat_s: float = 15.0
+    # How often the API process sweeps for reminders; 0 turns the sweep off.
+    api_reminder_check_s: float = 60.0
+
     # Demo city
     demo_households: int = 60_000
     demo_seed: int = 20261121
+
+    @property
+    def upload_dir(self) -> Path:
+        """Where task photos uploaded through the API are stored."""
+        return self.run_dir / "uploads"
 
 
 @lru_cache(maxsize=1)
