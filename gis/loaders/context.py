@@ -1,0 +1,70 @@
+"""What a load can refer to: the layers validated earlier in the same load, then the DB."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import geopandas as gpd
+import pandas as pd
+import psycopg
+import shapely
+from psycopg import sql
+from shapely.geometry.base import BaseGeometry
+
+from gis.crs import WGS84
+from gis.loaders.kinds import Kind
+
+
+class LoadContext:
+    """Lookups for validation, inside the load's own transaction."""
+
+    def __init__(self, conn: psycopg.Connection) -> None:
+        self.conn = conn
+        self.pending: dict[str, pd.DataFrame] = {}
+
+    def add_pending(self, kind: Kind, frame: pd.DataFrame) -> None:
+        """A validated layer of this load, visible to the layers validated after it."""
+        self.pending[kind.name] = frame
+
+    def known_keys(self, kind: Kind, values: Iterable[str]) -> set[str]:
+        """Which of ``values`` are keys of ``kind`` in this load or (current) in the DB."""
+        wanted = set(values)
+        found: set[str] = set()
+        if kind.name in self.pending:
+            found = wanted & set(self.pending[kind.name][kind.key].dropna())
+        rest = wanted - found
+        if rest:
+            query = sql.SQL("SELECT {key} FROM {table} WHERE {key} = ANY(%s)").format(
+                key=sql.Identifier(kind.key), table=sql.Identifier(kind.table)
+            )
+            if kind.name == "grid":
+                query += sql.SQL(" AND valid_to IS NULL")
+            found |= {row[0] for row in self.conn.execute(query, (list(rest),))}
+        return found
+
+    def community_geometries(self, codes: Iterable[str]) -> dict[str, BaseGeometry]:
+        """WGS84 boundaries of these communities: this load's version first, else the DB's."""
+        wanted = set(codes)
+        geometries: dict[str, BaseGeometry] = {}
+        pending = self.pending.get("community")
+        if pending is not None:
+            chosen = pending[pending["code"].isin(wanted)]
+            geometries.update(zip(chosen["code"], chosen.geometry, strict=True))
+        rest = list(wanted - geometries.keys())
+        if rest:
+            rows = self.conn.execute(
+                "SELECT code, ST_AsBinary(geom) FROM community WHERE code = ANY(%s)", (rest,)
+            )
+            geometries.update((code, shapely.from_wkb(wkb)) for code, wkb in rows)
+        return geometries
+
+    def current_grids(self, community_codes: Iterable[str]) -> gpd.GeoDataFrame:
+        """The DB's current grid versions in these communities."""
+        rows = self.conn.execute(
+            "SELECT code, community_code, valid_from, ST_AsBinary(geom) FROM grid "
+            "WHERE valid_to IS NULL AND community_code = ANY(%s)",
+            (list(set(community_codes)),),
+        ).fetchall()
+        frame = pd.DataFrame(rows, columns=["code", "community_code", "valid_from", "wkb"])
+        geometry = gpd.GeoSeries(shapely.from_wkb(frame.pop("wkb").to_numpy()), crs=WGS84)
+        return gpd.GeoDataFrame(frame, geometry=geometry)
