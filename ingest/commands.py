@@ -1,0 +1,113 @@
+"""``wangge broker …`` (the project's Mosquitto) and ``wangge contract …`` (the MQTT contract)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from gis.settings import PROJECT_ROOT, Settings, get_settings
+from ingest import broker
+from ingest.broker_inventory import (
+    Inventory,
+    inventory_from_db,
+    synthetic_devices,
+    write_credentials_csv,
+)
+from ingest.contract import export_schemas
+
+SCHEMA_DIR = PROJECT_ROOT / "docs" / "schemas" / "v1"
+
+
+def _inventory(settings: Settings, load_devices: int) -> Inventory:
+    found = inventory_from_db(settings.database_url)
+    return Inventory(found.devices + synthetic_devices(load_devices), found.worker_ids)
+
+
+def _write(settings: Settings, load_devices: int) -> None:
+    inventory = _inventory(settings, load_devices)
+    paths = broker.write_config(settings, inventory.device_ids, inventory.worker_ids)
+    print(
+        f"已写入 broker 配置 / broker config written: {paths.root} "
+        f"({len(inventory.devices)} 台设备 devices, {len(inventory.worker_ids)} 名网格员 workers)"
+    )
+
+
+def _config(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    _write(settings, args.load_devices)
+    if broker.reload(settings):
+        print("运行中的 broker 已重新加载凭据 / running broker reloaded its credentials")
+    return 0
+
+
+def _start(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    _write(settings, args.load_devices)
+    if broker.reload(settings):
+        print(f"broker 已在运行 / already running (pid {broker.running_pid(settings)}), reloaded")
+        return 0
+    pid = broker.start(settings)
+    print(f"broker 已启动 / started: {settings.mqtt_host}:{settings.mqtt_port} (pid {pid})")
+    return 0
+
+
+def _stop(args: argparse.Namespace) -> int:
+    stopped = broker.stop(get_settings())
+    print("broker 已停止 / stopped" if stopped else "broker 未在运行 / was not running")
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    state = broker.status(get_settings())
+    running = f"运行中 / running (pid {state.pid})" if state.running else "未运行 / not running"
+    print(f"broker {state.host}:{state.port} {running}; config {state.config}")
+    return 0 if state.running else 3
+
+
+def _credentials(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    inventory = _inventory(settings, args.load_devices)
+    count = write_credentials_csv(args.out, inventory.devices, settings.credential_secret)
+    print(f"已写出 {count} 台设备的凭据 / wrote credentials of {count} devices to {args.out}")
+    return 0
+
+
+def _export_schemas(args: argparse.Namespace) -> int:
+    for path in export_schemas(args.out):
+        print(path)
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    load = argparse.ArgumentParser(add_help=False)
+    load.add_argument(
+        "--load-devices",
+        type=int,
+        default=0,
+        metavar="N",
+        help="另加 N 台压测用虚拟设备 load-000000… / add N synthetic load-test devices",
+    )
+
+    cmd = subparsers.add_parser("broker", help="项目自己的 Mosquitto / the project's own broker")
+    sub = cmd.add_subparsers(dest="broker_command", metavar="ACTION", required=True)
+    sub.add_parser(
+        "config", parents=[load], help="从数据库生成配置、密码和 ACL / write config from the DB"
+    ).set_defaults(handler=_config)
+    sub.add_parser(
+        "start", parents=[load], help="生成配置并启动 (已运行则重新加载) / config and start"
+    ).set_defaults(handler=_start)
+    sub.add_parser("stop", help="停止 / stop").set_defaults(handler=_stop)
+    sub.add_parser("status", help="运行状态 / status").set_defaults(handler=_status)
+    creds = sub.add_parser(
+        "credentials", parents=[load], help="导出设备清单和密码 (CSV) / export device credentials"
+    )
+    creds.add_argument("--out", type=Path, required=True, help="CSV 文件 / CSV file")
+    creds.set_defaults(handler=_credentials)
+
+    contract = subparsers.add_parser("contract", help="MQTT 接口契约 / the MQTT contract")
+    csub = contract.add_subparsers(dest="contract_command", metavar="ACTION", required=True)
+    export = csub.add_parser(
+        "export-schemas", help="由模型导出 JSON Schema / write JSON Schemas from the models"
+    )
+    export.add_argument("--out", type=Path, default=SCHEMA_DIR, help=f"default {SCHEMA_DIR}")
+    export.set_defaults(handler=_export_schemas)
