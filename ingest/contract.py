@@ -336,7 +336,7 @@ def _reason(error: ValidationError) -> str:
             return "bad_json"
         if item["loc"][-1:] == ("schema_version",):
             return "unsupported_version"
-        if item["type"] == "union_tag_invalid":
+        if item["type"] == "union_tag_invalid" or item["loc"][-1:] == ("type",):
             return "unknown_type"
     return "invalid"
 
