@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from gis import admin, migrate
+from gis.demo import commands as demo_commands
 from gis.loaders import cli as loaders_cli
 from gis.settings import get_settings
 
@@ -25,3 +26,4 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     up = db_sub.add_parser("upgrade", help="create the database if missing and migrate it")
     up.set_defaults(handler=_db_upgrade)
     loaders_cli.register(subparsers)
+    demo_commands.register(subparsers)

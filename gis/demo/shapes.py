@@ -1,0 +1,26 @@
+"""Small geometry helpers: every area layer of the dataset is written as MultiPolygon."""
+
+from __future__ import annotations
+
+import numpy as np
+import shapely
+from shapely.geometry import MultiPolygon, Polygon
+from shapely.geometry.base import BaseGeometry
+
+
+def polygon_parts(geom: BaseGeometry) -> list[Polygon]:
+    """The non-empty polygons in ``geom`` (clipping can leave stray lines and points)."""
+    return [p for p in shapely.get_parts(geom) if isinstance(p, Polygon) and not p.is_empty]
+
+
+def as_multipolygon(geom: BaseGeometry) -> MultiPolygon:
+    return MultiPolygon(polygon_parts(geom))
+
+
+def as_multipolygons(geoms: np.ndarray) -> np.ndarray:
+    """Vectorised: single polygons promoted, collections reduced to their polygons."""
+    out = np.empty(len(geoms), dtype=object)
+    single = shapely.get_type_id(geoms) == shapely.GeometryType.POLYGON
+    out[single] = shapely.multipolygons(geoms[single, np.newaxis])
+    out[~single] = [as_multipolygon(g) for g in geoms[~single]]
+    return out
