@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     # API (`wangge api serve`)
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    # The address workers' apps open task links at (MQTT task messages carry it).
+    api_public_url: str = "http://127.0.0.1:8000"
     api_pool_size: int = 20
     api_token_hours: float = 12.0
     api_cookie_secure: bool = False

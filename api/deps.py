@@ -1,0 +1,64 @@
+"""Request dependencies: a pooled connection (one transaction per request), the settings,
+and the logged-in user from a bearer token or the browser's HttpOnly cookie."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+import psycopg
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import OAuth2PasswordBearer
+from psycopg_pool import ConnectionPool
+
+from api.sessions import session_user
+from api.users import User
+from gis.settings import Settings
+
+COOKIE_NAME = "wangge_token"
+
+_bearer = OAuth2PasswordBearer(tokenUrl="/api/auth/login", auto_error=False)
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_pool(request: Request) -> ConnectionPool:
+    return request.app.state.pool
+
+
+def get_conn(pool: Annotated[ConnectionPool, Depends(get_pool)]) -> Iterator[psycopg.Connection]:
+    """One connection and one transaction per request: committed unless the handler raises."""
+    with pool.connection() as conn:
+        yield conn
+
+
+def request_token(request: Request, bearer: str | None) -> str | None:
+    return bearer or request.cookies.get(COOKIE_NAME)
+
+
+def not_logged_in() -> HTTPException:
+    return HTTPException(
+        status.HTTP_401_UNAUTHORIZED,
+        "未登录或登录已过期 (not logged in or session expired)",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+BearerToken = Annotated[str | None, Depends(_bearer)]
+
+
+def current_user(
+    request: Request, conn: Annotated[psycopg.Connection, Depends(get_conn)], bearer: BearerToken
+) -> User:
+    token = request_token(request, bearer)
+    found = session_user(conn, token) if token else None
+    if found is None:
+        raise not_logged_in()
+    return found[0]
+
+
+Conn = Annotated[psycopg.Connection, Depends(get_conn)]
+CurrentUser = Annotated[User, Depends(current_user)]
+AppSettings = Annotated[Settings, Depends(get_settings)]

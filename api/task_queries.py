@@ -1,0 +1,160 @@
+"""Reading tasks: the list with its filters, the overdue list, one task with its history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Literal
+
+import psycopg
+from fastapi import Depends, Query
+from psycopg.rows import dict_row
+
+from api.pages import PageParams, fetch_page
+from api.scope import Subject, Where, scope_where
+from api.users import User
+from gis.models import TASK_STATES
+from gis.workorders import OPEN_STATES, STATE_LABELS_ZH
+
+OPEN_STATE_LIST = sorted(OPEN_STATES)
+
+TASK_COLUMNS = """
+    task.id, task.incident_id, task.grid_code, task.community_code, task.assignee_id,
+    worker.name AS assignee_name, task.state, task.urgency, task.category, task.title,
+    task.description, task.escalation_level, task.due_at,
+    coalesce(task.due_at < now() AND task.state = ANY(%(open_states)s), false) AS overdue,
+    task.created_at, task.updated_at,
+    ST_X(place.geom) AS lon, ST_Y(place.geom) AS lat"""
+# Where a task is: its incident's point, else a point inside its grid.
+TASK_FROM = """task
+    LEFT JOIN worker ON worker.id = task.assignee_id
+    LEFT JOIN LATERAL (SELECT coalesce(
+        (SELECT incident.geom FROM incident WHERE incident.id = task.incident_id),
+        (SELECT ST_PointOnSurface(g.geom) FROM grid g
+          WHERE g.code = task.grid_code AND g.valid_to IS NULL)) AS geom) AS place ON TRUE"""
+
+
+@dataclass(frozen=True)
+class TaskFilters:
+    state: list[str] | None
+    urgency: str | None
+    category: str | None
+    grid_code: str | None
+    community_code: str | None
+    assignee_id: str | None
+    overdue: bool | None
+    created_from: datetime | None
+    created_to: datetime | None
+
+    def where(self) -> Where:
+        where = Where()
+        if self.state:
+            where.add("task.state = ANY(%(f_state)s)", f_state=self.state)
+        if self.overdue is not None:
+            where.add(
+                "coalesce(task.due_at < now() AND task.state = ANY(%(open_states)s), false) "
+                "= %(f_overdue)s",
+                f_overdue=self.overdue,
+            )
+        for column in ("urgency", "category", "grid_code", "community_code", "assignee_id"):
+            value = getattr(self, column)
+            if value is not None:
+                where.add(f"task.{column} = %(f_{column})s", **{f"f_{column}": value})
+        if self.created_from:
+            where.add("task.created_at >= %(f_from)s", f_from=self.created_from)
+        if self.created_to:
+            where.add("task.created_at < %(f_to)s", f_to=self.created_to)
+        return where
+
+
+def task_filters(
+    state: Annotated[list[Literal[TASK_STATES]] | None, Query(description="any of")] = None,
+    urgency: Literal["urgent", "normal"] | None = None,
+    category: str | None = None,
+    grid_code: Annotated[str | None, Query(pattern=r"^[0-9]{15}$")] = None,
+    community_code: Annotated[str | None, Query(pattern=r"^[0-9]{12}$")] = None,
+    assignee_id: str | None = None,
+    overdue: bool | None = None,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
+) -> TaskFilters:
+    return TaskFilters(
+        state, urgency, category, grid_code, community_code, assignee_id, overdue,
+        created_from, created_to,
+    )  # fmt: skip
+
+
+Filters = Annotated[TaskFilters, Depends(task_filters)]
+
+
+def _labelled(row: dict) -> dict:
+    row["state_label_zh"] = STATE_LABELS_ZH[row["state"]]
+    return row
+
+
+def list_tasks(
+    conn: psycopg.Connection, user: User, where: Where, order_by: str, page: PageParams
+) -> dict:
+    where = scope_where(user, Subject.TASK).extend(where)
+    where.params["open_states"] = OPEN_STATE_LIST
+    result = fetch_page(
+        conn,
+        columns=TASK_COLUMNS,
+        from_sql=TASK_FROM,
+        count_from_sql="task",
+        where=where,
+        order_by=order_by,
+        page=page,
+    )
+    result["items"] = [_labelled(row) for row in result["items"]]
+    return result
+
+
+def get_task(conn: psycopg.Connection, user: User, task_id: int) -> dict | None:
+    """One task the user may see, or None (absent and out of scope look the same)."""
+    where = scope_where(user, Subject.TASK).add("task.id = %(task_id)s", task_id=task_id)
+    where.params["open_states"] = OPEN_STATE_LIST
+    row = (
+        conn.cursor(row_factory=dict_row)
+        .execute(f"SELECT {TASK_COLUMNS} FROM {TASK_FROM} WHERE {where.sql}", where.params)
+        .fetchone()
+    )
+    return _labelled(row) if row else None
+
+
+def photo_url(task_id: int, name: str) -> str:
+    return f"/api/tasks/{task_id}/photos/{name}"
+
+
+def task_detail(conn: psycopg.Connection, user: User, task_id: int) -> dict | None:
+    """The task with its state history, notifications (吹哨报到) and photo links."""
+    task = get_task(conn, user, task_id)
+    if task is None:
+        return None
+    cur = conn.cursor(row_factory=dict_row)
+    task["transitions"] = cur.execute(
+        "SELECT from_state, to_state, actor, at, note, data FROM task_transition "
+        "WHERE task_id = %s ORDER BY id",
+        (task_id,),
+    ).fetchall()
+    task["notifications"] = cur.execute(
+        "SELECT tn.worker_id, worker.name AS worker_name, tn.role, tn.level, tn.notified_at, "
+        "tn.acknowledged_at FROM task_notification tn JOIN worker ON worker.id = tn.worker_id "
+        "WHERE tn.task_id = %s ORDER BY tn.level, tn.id",
+        (task_id,),
+    ).fetchall()
+    task["photos"] = [
+        photo_url(task_id, name)
+        for step in task["transitions"]
+        for name in (step["data"] or {}).get("photos", [])
+    ]
+    return task
+
+
+def task_photo_names(conn: psycopg.Connection, task_id: int) -> set[str]:
+    rows = conn.execute(
+        "SELECT jsonb_array_elements_text(data->'photos') FROM task_transition "
+        "WHERE task_id = %s AND data ? 'photos'",
+        (task_id,),
+    ).fetchall()
+    return {row[0] for row in rows}
