@@ -6,8 +6,10 @@ row is defined explicitly: sorting centroids from north to south, a centroid joi
 current row while it lies less than half the median polygon height below the row's first
 (northernmost) centroid; otherwise it starts the next row.
 
-Only the order of coordinates matters (north is +y, east is +x), so this works the same
-in WGS84 degrees and in a projected metric CRS. Demo generation and redistricting share it.
+Pass WGS84 (lon/lat) polygons, as stored: only the order of coordinates matters (north is
++y, east is +x), but in a projected CRS grid north is turned from true north (by ~0.8° in
+UTM 49N at Baotou), which can move a polygon between rows. Demo generation and
+redistricting share this rule.
 """
 
 from __future__ import annotations

@@ -103,7 +103,7 @@ def generate_city(households: int, seed: int, boundaries_dir: Path) -> City:
     )
     lap("communities")
 
-    buildings, grids = _lay_out(plans, seed)
+    buildings, grids = _lay_out(plans, seed, projection)
     lap("buildings_and_grids")
 
     people_rng = _rng(seed, Stream.PEOPLE)
@@ -172,7 +172,9 @@ def _layer(frame: pd.DataFrame, geoms, projection: Projection, multi: bool = Tru
     return gpd.GeoDataFrame(frame.reset_index(drop=True), geometry=wgs84, crs=CRS)
 
 
-def _lay_out(plans: list[CommunityPlan], seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _lay_out(
+    plans: list[CommunityPlan], seed: int, projection: Projection
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Buildings and grids of every community (metric geometry)."""
     building_frames = []
     grid_frames = []
@@ -184,7 +186,7 @@ def _lay_out(plans: list[CommunityPlan], seed: int) -> tuple[pd.DataFrame, pd.Da
         centroids = (bounds[:, :2] + bounds[:, 2:]) / 2
         partition = group_buildings(plan.polygon, centroids, buildings["households"].to_numpy())
         polygons = grid_polygons(plan.polygon, bounds, partition)
-        codes = np.array(number_grids(plan.code, polygons))
+        codes = np.array(number_grids(plan.code, projection.to_wgs84(np.array(polygons))))
 
         buildings["code"] = [f"{plan.code}B{i:03d}" for i in range(1, len(buildings) + 1)]
         buildings["community_code"] = plan.code
