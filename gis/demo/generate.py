@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
 from pathlib import Path
@@ -18,6 +19,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from shapely.geometry import MultiPolygon
+from shapely.geometry.base import BaseGeometry
 
 from gis.demo.blocks import CommunityPlan, make_blocks, plan_communities, street_polygons
 from gis.demo.dataset import CRS, write_dataset
@@ -27,6 +30,7 @@ from gis.demo.geography import (
     DISTRICT_NAME,
     URBAN_CENTRE,
     Projection,
+    StreetRef,
     load_district,
     load_streets,
 )
@@ -130,30 +134,12 @@ def generate_city(households: int, seed: int, boundaries_dir: Path) -> City:
         "households": households,
         "notice": NOTICE,
     }
-    street_layer = pd.DataFrame(
-        {
-            "code": [s.code for s in streets],
-            "district_code": DISTRICT_CODE,
-            "name": [s.name for s in streets],
-        }
-    )
-    community_layer = pd.DataFrame(
-        {
-            "code": [p.code for p in plans],
-            "street_code": [p.street_code for p in plans],
-            "name": [p.name for p in plans],
-            "kind": [p.kind for p in plans],
-        }
-    )
+    layers = _layers(projection, streets, street_polygons(blocks, len(streets)), plans)
+    layers["grids"] = _layer(grids, grids["polygon"], projection)
     footprints = shapely.box(*buildings[["x0", "y0", "x1", "y1"]].to_numpy().T)
-    device_points = shapely.points(devices["x"], devices["y"])
-    layers = {
-        "streets": _layer(street_layer, street_polygons(blocks, len(streets)), projection),
-        "communities": _layer(community_layer, [p.polygon for p in plans], projection),
-        "grids": _layer(grids, grids["polygon"], projection),
-        "buildings": _layer(buildings, footprints, projection),
-        "devices": _layer(devices.replace({"": None}), device_points, projection, multi=False),
-    }
+    layers["buildings"] = _layer(buildings, footprints, projection)
+    points = shapely.points(devices["x"], devices["y"])
+    layers["devices"] = _layer(devices.replace({"": None}), points, projection, multi=False)
     tables = {
         "households": household_table,
         "residents": residents,
@@ -165,7 +151,38 @@ def generate_city(households: int, seed: int, boundaries_dir: Path) -> City:
     return City(meta, layers, tables, grid_households, seconds)
 
 
-def _layer(frame: pd.DataFrame, geoms, projection: Projection, multi: bool = True):
+def _layers(
+    projection: Projection,
+    streets: list[StreetRef],
+    street_shapes: list[MultiPolygon],
+    plans: list[CommunityPlan],
+) -> dict[str, gpd.GeoDataFrame]:
+    """The streets and communities layers."""
+    street_frame = pd.DataFrame(
+        {
+            "code": [s.code for s in streets],
+            "district_code": DISTRICT_CODE,
+            "name": [s.name for s in streets],
+        }
+    )
+    community_frame = pd.DataFrame(
+        {
+            "code": [p.code for p in plans],
+            "street_code": [p.street_code for p in plans],
+            "name": [p.name for p in plans],
+            "kind": [p.kind for p in plans],
+        }
+    )
+    return {
+        "streets": _layer(street_frame, street_shapes, projection),
+        "communities": _layer(community_frame, [p.polygon for p in plans], projection),
+    }
+
+
+def _layer(
+    frame: pd.DataFrame, geoms: Sequence[BaseGeometry], projection: Projection, multi: bool = True
+) -> gpd.GeoDataFrame:
+    """``frame`` with ``geoms`` (metric) as its WGS84 geometry, areas as MultiPolygon."""
     wgs84 = projection.to_wgs84(np.asarray(geoms, dtype=object))
     if multi:
         wgs84 = as_multipolygons(wgs84)
@@ -179,7 +196,7 @@ def _lay_out(
     building_frames = []
     grid_frames = []
     for done, plan in enumerate(plans, start=1):
-        buildings = lay_out_community(plan, _rng(seed, Stream.LAYOUT, plan.index)).buildings
+        buildings = lay_out_community(plan, _rng(seed, Stream.LAYOUT, plan.index))
         if len(buildings) > MAX_BUILDINGS_PER_COMMUNITY:
             raise ValueError(f"{plan.name}: {len(buildings)} buildings overflow 3-digit codes")
         bounds = buildings[["x0", "y0", "x1", "y1"]].to_numpy()
@@ -191,7 +208,6 @@ def _lay_out(
         buildings["code"] = [f"{plan.code}B{i:03d}" for i in range(1, len(buildings) + 1)]
         buildings["community_code"] = plan.code
         buildings["community"] = plan.index
-        buildings["grid_code"] = codes[partition.labels]
         building_frames.append(buildings)
         grid_frames.append(
             pd.DataFrame(

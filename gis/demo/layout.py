@@ -67,15 +67,10 @@ TOWER = Style(
 """At most 2 units × 2 flats × 24 floors = 96 households: small steps keep grids in range."""
 
 
-@dataclass(frozen=True)
-class CommunityLayout:
-    compound_names: list[str]
-    buildings: pd.DataFrame
-    """x0, y0, x1, y1 (metric footprint), floors, units, per_floor, households, height_m,
-    compound (index into compound_names), name."""
-
-
-def lay_out_community(plan: CommunityPlan, rng: np.random.Generator) -> CommunityLayout:
+def lay_out_community(plan: CommunityPlan, rng: np.random.Generator) -> pd.DataFrame:
+    """The community's buildings: x0, y0, x1, y1 (metric footprint), floors, units,
+    per_floor, households, height_m, compound (number within the community) and name
+    ("<compound>3号楼"), compound by compound, rows north to south, west to east."""
     compounds = _compound_polygons(plan.polygon, rng)
     layouts = {style: [_rows(c, style, rng) for c in compounds] for style in (WALK_UP, TOWER)}
     newness = rng.random(len(compounds))
@@ -101,7 +96,7 @@ def lay_out_community(plan: CommunityPlan, rng: np.random.Generator) -> Communit
     buildings["name"] = [
         f"{names[c]}{n}号楼" for c, n in zip(buildings["compound"], number_in_compound, strict=True)
     ]
-    return CommunityLayout(names, buildings)
+    return buildings
 
 
 def _compound_polygons(
@@ -124,6 +119,9 @@ def _compound_polygons(
     return [p for p in pieces if p.area >= MIN_COMPOUND_AREA_M2]
 
 
+_ROW_FIELDS = ("x0", "y0", "x1", "y1", "floors", "units")
+
+
 def _rows(compound: Polygon, style: Style, rng: np.random.Generator) -> pd.DataFrame:
     """Every building of ``style`` that fits ``compound``: rows north to south."""
     minx, miny, maxx, maxy = compound.bounds
@@ -143,9 +141,6 @@ def _rows(compound: Polygon, style: Style, rng: np.random.Generator) -> pd.DataF
     frame["per_floor"] = style.per_floor
     frame["height_m"] = np.round(frame["floors"] * FLOOR_HEIGHT_M, 1)
     return frame
-
-
-_ROW_FIELDS = ("x0", "y0", "x1", "y1", "floors", "units")
 
 
 def _row(
