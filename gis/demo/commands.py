@@ -23,7 +23,37 @@ def _generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo_ensure(args: argparse.Namespace) -> int:
+    from gis.demo.ensure import DemoLoadFailed, ensure_demo
+
+    try:
+        done = ensure_demo(get_settings())
+    except DemoLoadFailed as exc:
+        print(f"演示数据导入失败 demo load failed: {exc}")
+        return 1
+    for line in done or ["演示数据已就绪 demo data already in place — nothing to do"]:
+        print(line)
+    return 0
+
+
+def _demo_status(args: argparse.Namespace) -> int:
+    from gis.demo.ensure import demo_status
+
+    for table, rows in demo_status(get_settings()).items():
+        print(f"{table:>16}: {rows:,}")
+    return 0
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
+    demo = subparsers.add_parser("demo", help="演示数据库 the demo database (ensure, status)")
+    demo_sub = demo.add_subparsers(dest="demo_command", metavar="ACTION", required=True)
+    demo_sub.add_parser(
+        "ensure", help="load real boundaries and the generated demo city if missing"
+    ).set_defaults(handler=_demo_ensure)
+    demo_sub.add_parser("status", help="row counts of the demo database").set_defaults(
+        handler=_demo_status
+    )
+
     parser = subparsers.add_parser(
         "generate",
         help="生成昆都仑区演示城市数据集 / generate the demo city dataset",
