@@ -108,8 +108,11 @@ def feature_collection(
 ) -> bytes:
     """One round trip: the FeatureCollection as bytes, ready to send."""
     tolerance = simplify_tolerance(zoom)
+    # ST_Multi: simplification turns one-part multipolygons into polygons; keep the type.
     geometry = (
-        f"ST_SimplifyPreserveTopology({geom_column}, %(tolerance)s)" if tolerance else geom_column
+        f"ST_Multi(ST_SimplifyPreserveTopology({geom_column}, %(tolerance)s))"
+        if tolerance
+        else geom_column
     )
     sql = f"""
         SELECT json_build_object(

@@ -65,8 +65,11 @@ def task_message(conn: psycopg.Connection, task_id: int, action: Action, public_
         "category": row["category"],
         "state": row["state"],
         "urgency": row["urgency"],
-        "title": {"zh": row["title"]},
-        "description": {"zh": row["description"]} if row["description"] else None,
+        # Tasks carry one (Chinese) title; the English side names the situation plainly.
+        "title": {"zh": row["title"], "en": f"{row['type']}: task {row['id']}"},
+        "description": (
+            {"zh": row["description"], "en": row["description"]} if row["description"] else None
+        ),
         "location": location,
         "grid_code": row["grid_code"],
         "community_code": row["community_code"],

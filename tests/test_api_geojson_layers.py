@@ -1,0 +1,120 @@
+"""GeoJSON layers: bbox filter, simplification by zoom, grid state from open tasks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.geojson import coordinate_decimals, simplify_tolerance
+from tests.api_world import GRID_A1, GRID_A2, GRID_B1, World, api_client, login, seed_world
+
+
+@pytest.fixture
+def world(database_url: str) -> World:
+    return seed_world(database_url)
+
+
+@pytest.fixture
+def client(database_url: str, tmp_path: Path, world: World) -> Iterator[TestClient]:
+    with api_client(database_url, tmp_path) as client:
+        yield client
+
+
+def _vertices(feature: dict) -> int:
+    return sum(len(ring) for polygon in feature["geometry"]["coordinates"] for ring in polygon)
+
+
+def _grids(client: TestClient, headers: dict, **params) -> dict:
+    response = client.get("/api/grids", params=params, headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/geo+json"
+    return {f["id"]: f for f in response.json()["features"]}
+
+
+def test_grids_bbox_returns_only_grids_it_touches(client: TestClient) -> None:
+    headers = login(client, "admin")
+    east = _grids(client, headers, bbox="109.825,40.605,109.835,40.615")
+    assert set(east) == {GRID_B1}
+    west = _grids(client, headers, bbox="109.801,40.601,109.809,40.609")
+    assert set(west) == {GRID_A1}
+
+
+def test_grids_low_zoom_has_fewer_vertices_and_decimals(client: TestClient) -> None:
+    headers = login(client, "admin")
+    full = _grids(client, headers)[GRID_A1]
+    district_view = _grids(client, headers, zoom=11)[GRID_A1]
+    street_view = _grids(client, headers, zoom=19)[GRID_A1]
+    assert _vertices(full) > 400  # the saw-toothed edge
+    assert _vertices(district_view) < 20
+    assert _vertices(street_view) == _vertices(full)
+    x = district_view["geometry"]["coordinates"][0][0][0][0]
+    assert len(str(x).split(".")[1]) <= coordinate_decimals(11) < coordinate_decimals(None)
+    assert simplify_tolerance(11) > simplify_tolerance(15) > simplify_tolerance(None) == 0
+
+
+def test_grid_state_follows_open_tasks(client: TestClient, world: World) -> None:
+    admin = login(client, "admin")
+    states = {code: f["properties"]["state"] for code, f in _grids(client, admin).items()}
+    assert states == {GRID_A1: "urgent", GRID_A2: "urgent", GRID_B1: "urgent"}
+    b1 = f"/api/tasks/{world.tasks['b1']}"
+    client.post(f"{b1}/return", headers=login(client, "gw_b1"), json={"note": "误报"})
+    client.post(f"{b1}/invalid", headers=admin, json={"note": "误报"})
+    after = _grids(client, admin)[GRID_B1]["properties"]
+    assert (after["state"], after["open_tasks"]) == ("ok", 0)
+
+
+def test_grid_detail_lists_workers_households_and_open_tasks(
+    client: TestClient, world: World
+) -> None:
+    detail = client.get(f"/api/grids/{GRID_A1}", headers=login(client, "op_a")).json()
+    props = detail["properties"]
+    assert {(w["id"], w["role"]) for w in props["workers"]} == {
+        ("w_a1", "full_time"),
+        ("head_a", "grid_head"),
+    }
+    assert (props["buildings"], props["households"]) == (1, 1)
+    assert [t["id"] for t in props["open_task_list"]] == [world.tasks["a1"]]
+    hidden = client.get(f"/api/grids/{GRID_B1}", headers=login(client, "op_a"))
+    assert hidden.status_code == 404
+
+
+def test_grids_point_query_and_history(client: TestClient) -> None:
+    headers = login(client, "planner")
+    assert set(_grids(client, headers, point="109.815,40.61")) == {GRID_A2}
+    assert _grids(client, headers, at="2025-06-01T00:00:00+08:00") == {}
+
+
+@pytest.mark.parametrize("bbox", ["1,2,3", "109.9,40.6,109.8,40.7", "a,b,c,d", "0,0,200,10"])
+def test_layers_refuse_malformed_bbox(client: TestClient, bbox: str) -> None:
+    response = client.get("/api/grids", params={"bbox": bbox}, headers=login(client, "admin"))
+    assert response.status_code == 422
+    assert "bbox" in response.json()["detail"]
+
+
+def test_other_layers_are_geojson_in_scope(client: TestClient, world: World) -> None:
+    headers = login(client, "op_b")
+    for layer in ("districts", "streets", "communities", "buildings", "devices"):
+        response = client.get(f"/api/{layer}", headers=headers)
+        assert response.status_code == 200
+        assert response.json()["type"] == "FeatureCollection"
+    communities = client.get("/api/communities", headers=headers).json()["features"]
+    assert [c["id"] for c in communities] == ["150203001002"]
+    buildings = client.get(f"/api/buildings?grid_code={GRID_B1}", headers=headers).json()
+    assert [b["id"] for b in buildings["features"]] == [world.buildings["b1"]]
+
+
+def test_openapi_documents_the_resources(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    for path in (
+        "/api/grids",
+        "/api/tasks",
+        "/api/tasks/{task_id}/handled",
+        "/api/open311/v2/requests.json",
+        "/api/stream",
+        "/api/auth/login",
+    ):
+        assert path in paths
+    assert "TaskOut" in str(paths["/api/tasks"]["get"]["responses"]["200"])
