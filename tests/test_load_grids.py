@@ -61,6 +61,9 @@ BROKEN_GRIDS = [
     _grid("005", box(109.835, 40.655, 109.845, 40.665), "出界"),
     _grid("006", box(109.800, 40.65, 109.812, 40.66), "重叠甲"),
     _grid("007", box(109.810, 40.65, 109.822, 40.66), "重叠乙"),
+    _grid("001", box(109.830, 40.65, 109.835, 40.655), "重号"),
+    {**_grid("008", box(109.822, 40.65, 109.826, 40.655)), "code": "150203001002008"},
+    {**_grid("009", box(109.826, 40.65, 109.830, 40.655)), "code": "15020300100100X"},
 ]
 EXPECTED_ERRORS = {
     (2, "geometry_invalid"),
@@ -68,6 +71,10 @@ EXPECTED_ERRORS = {
     (4, "grid_outside_community"),
     (5, "grid_overlap"),
     (6, "grid_overlap"),
+    (0, "code_duplicate"),
+    (7, "code_duplicate"),
+    (8, "code_parent_mismatch"),
+    (9, "code_malformed"),
 }
 
 

@@ -101,3 +101,27 @@ def test_load_detects_swapped_lon_lat(database_url: str, tmp_path: Path) -> None
     assert [e.reason_code for e in report.errors] == ["coordinates_out_of_range"] * 24
     assert "swapped" in report.errors[0].message
     assert _count(database_url, "district") == 0
+
+
+def test_load_stores_2d_multipolygons_and_rejects_other_geometry(
+    database_url: str, tmp_path: Path
+) -> None:
+    districts = gpd.read_file(DISTRICTS).head(3)
+    with_z = districts.geometry.map(lambda g: shapely.force_3d(g, 1000.0))
+    path = tmp_path / "z.geojson"
+    districts.set_geometry(with_z).to_file(path)
+    assert load_layer(database_url, "district", path, progress=False).ok
+    with connect(database_url) as conn:
+        shapes = conn.execute("SELECT DISTINCT ST_NDims(geom), GeometryType(geom) FROM district")
+        assert shapes.fetchall() == [(2, "MULTIPOLYGON")]
+
+    odd = districts.copy()
+    odd.loc[0, "geometry"] = districts.geometry.iloc[0].boundary
+    odd.loc[1, "geometry"] = shapely.Polygon()
+    path = tmp_path / "odd.gpkg"
+    odd.to_file(path)
+    report = load_layer(database_url, "district", path, progress=False)
+    assert [(e.index, e.reason_code) for e in report.errors] == [
+        (0, "geometry_type"),
+        (1, "geometry_empty"),
+    ]

@@ -84,11 +84,6 @@ class Kind:
     aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Canonical column → source column names tried when the canonical one is absent."""
 
-    @property
-    def label_column(self) -> str | None:
-        """The column that names a feature in reports."""
-        return "name" if any(c.name == "name" for c in self.columns) else None
-
 
 def _code(name: str, pattern: str, required: bool = True) -> Column:
     return Column(name, "code", required=required, pattern=pattern)

@@ -68,6 +68,8 @@ def load_layer(
     file name); ``where``: an OGR SQL filter for vector files. Never raises for bad input:
     the report says what is wrong, and then nothing was written.
     """
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r}; one of {', '.join(KINDS)}")
     spec = KINDS[kind]
     path = Path(path)
     steps = Progress(progress)

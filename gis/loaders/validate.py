@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from gis.loaders import geometry as geometry_checks
-from gis.loaders.columns import MissingColumns, Problem, parse_columns
+from gis.loaders.columns import MissingColumns, Problem, as_text, parse_columns
 from gis.loaders.context import LoadContext
 from gis.loaders.kinds import KINDS, Kind
 from gis.loaders.read import Source
@@ -52,13 +52,16 @@ def validate_layer(
     if check is not None:
         frame, kind_problems = check(frame, usable, ctx, started_at)
         problems += kind_problems
-    return frame, _feature_errors(kind, frame, problems)
+    return frame, _feature_errors(kind, source.frame, problems)
 
 
-def _feature_errors(kind: Kind, frame: pd.DataFrame, problems: list[Problem]) -> list[FeatureError]:
+def _feature_errors(
+    kind: Kind, source: pd.DataFrame, problems: list[Problem]
+) -> list[FeatureError]:
+    """Errors naming each feature by the code and name as written in the file."""
     code_column = kind.key or kind.parents[0].column
-    codes = frame[code_column]
-    names = frame[kind.label_column] if kind.label_column else None
+    codes = as_text(source[code_column]) if code_column in source.columns else None
+    names = as_text(source["name"]) if "name" in source.columns else None
 
     def text(values: pd.Series | None, i: int) -> str | None:
         return None if values is None or pd.isna(values.iloc[i]) else str(values.iloc[i])
