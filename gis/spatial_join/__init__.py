@@ -1,0 +1,38 @@
+"""Spatial join core: which grid covers each point of a batch at a given moment.
+
+Semantics, identical in both implementations (GridIndex in memory, join_postgis in PostGIS):
+
+- A grid version covers moment t when valid_from <= t < coalesce(valid_to, infinity).
+- Inside: the point intersects the grid (its boundary counts). Several grids (a shared edge
+  or vertex, or overlapping data) -> the smallest grid code wins.
+- Otherwise the nearest grid within ``tolerance_m`` (default settings.join_tolerance_m),
+  distance measured in the local metric plane of metric.py; ties -> smallest code.
+- Otherwise unassigned, with the community and district whose polygons contain the point
+  (smallest code; None if none). Assigned points carry their grid's community and the
+  district encoded in it (the schema ties both codes to the grid code).
+
+Use GridIndexCache in long-running processes: it keeps a GridIndex current by listening
+on GRID_CHANGED_CHANNEL.
+"""
+
+from gis.spatial_join.cache import GRID_CHANGED_CHANNEL, GridIndexCache
+from gis.spatial_join.grid_index import GridIndex
+from gis.spatial_join.metric import LocalMetric, reference_latitude
+from gis.spatial_join.moments import utc_datetime64
+from gis.spatial_join.postgis import join_postgis, locate_point
+from gis.spatial_join.result import INSIDE, NEAREST, UNASSIGNED, JoinResult
+
+__all__ = [
+    "GRID_CHANGED_CHANNEL",
+    "INSIDE",
+    "NEAREST",
+    "UNASSIGNED",
+    "GridIndex",
+    "GridIndexCache",
+    "JoinResult",
+    "LocalMetric",
+    "join_postgis",
+    "locate_point",
+    "reference_latitude",
+    "utc_datetime64",
+]

@@ -1,0 +1,47 @@
+"""What a spatial join returns: one row per point, held as numpy arrays."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+INSIDE = "inside"
+NEAREST = "nearest"
+UNASSIGNED = "unassigned"
+METHODS = np.array([INSIDE, NEAREST, UNASSIGNED])
+"""Method names by method number: 0 inside, 1 nearest, 2 unassigned."""
+METHOD_INSIDE, METHOD_NEAREST, METHOD_UNASSIGNED = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class JoinResult:
+    """Per point: the owning grid and how it was found.
+
+    grid_code       object array of str | None (None when unassigned)
+    method          str array: "inside" | "nearest" | "unassigned"
+    distance_m      float64: 0 inside, metres to the grid when nearest, NaN when unassigned
+    community_code  object array of str | None: the grid's community, or for an unassigned
+                    point the community containing it
+    district_code   object array of str | None: likewise for the district
+    """
+
+    grid_code: np.ndarray
+    method: np.ndarray
+    distance_m: np.ndarray
+    community_code: np.ndarray
+    district_code: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.method)
+
+    def row(self, i: int) -> dict[str, str | float | None]:
+        """Point ``i`` as a plain dict (for single events; batches should stay in arrays)."""
+        distance = float(self.distance_m[i])
+        return {
+            "grid_code": self.grid_code[i],
+            "method": str(self.method[i]),
+            "distance_m": None if np.isnan(distance) else distance,
+            "community_code": self.community_code[i],
+            "district_code": self.district_code[i],
+        }

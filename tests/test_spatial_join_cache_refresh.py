@@ -1,0 +1,45 @@
+"""GridIndexCache follows the grid table through LISTEN/NOTIFY, then stops cleanly."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import shapely
+
+from gis.db import connect
+from gis.spatial_join import GridIndexCache
+from tests.mqtt_helpers import wait_until
+from tests.test_spatial_join_semantics import C1, CHANGE, NOW, PAST, _ewkb, seed_layout
+
+HOLE_LON, HOLE_LAT = np.array([109.825]), np.array([40.625])  # C1 has no grid here
+HOLE_GRID = f"{C1}007"
+
+
+def _grid_at_hole(cache: GridIndexCache) -> str | None:
+    return cache.index.join(HOLE_LON, HOLE_LAT, NOW).grid_code[0]
+
+
+def test_cache_rebuilds_after_grid_insert_and_update(database_url: str) -> None:
+    seed_layout(database_url)
+    with GridIndexCache(database_url, debounce_s=0.05) as cache:
+        assert _grid_at_hole(cache) is None
+        with connect(database_url) as conn:
+            conn.execute(
+                "INSERT INTO grid (code, community_code, name, geom, valid_from, source) "
+                "VALUES (%s, %s, 'new', %s, %s, 'test')",
+                (HOLE_GRID, C1, _ewkb(shapely.box(109.82, 40.62, 109.83, 40.63)), PAST),
+            )
+        assert wait_until(lambda: _grid_at_hole(cache) == HOLE_GRID, timeout_s=10)
+        generation = cache.generation
+        assert generation >= 1
+
+        started = time.monotonic()
+        with connect(database_url) as conn:
+            conn.execute("UPDATE grid SET valid_to = %s WHERE code = %s", (CHANGE, HOLE_GRID))
+        assert wait_until(lambda: _grid_at_hole(cache) is None, timeout_s=10)
+        assert cache.generation > generation
+        refresh_s = time.monotonic() - started
+    assert refresh_s < 5.0
+    assert not any(t.name == "grid-index-cache" for t in threading.enumerate())
