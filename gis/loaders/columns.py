@@ -62,7 +62,7 @@ def parse_columns(frame: pd.DataFrame, kind: Kind) -> tuple[pd.DataFrame, list[P
         raw = frame[column.name] if column.name in frame.columns else _missing(len(frame))
         text = as_text(raw.reset_index(drop=True))
         values, bad = _typed(column, text)
-        problems += _problems(column, text, values, bad)
+        problems += _problems(column, text, bad)
         if column.default is not None:
             values = values.fillna(column.default)
         typed[column.name] = values
@@ -125,9 +125,7 @@ def _datetimes(text: pd.Series) -> tuple[pd.Series, pd.Series]:
     return values, bad
 
 
-def _problems(
-    column: Column, text: pd.Series, values: pd.Series, bad: pd.Series
-) -> Iterator[Problem]:
+def _problems(column: Column, text: pd.Series, bad: pd.Series) -> Iterator[Problem]:
     if column.required:
         reason = "code_missing" if column.type == "code" else "value_missing"
         for i in np.flatnonzero(text.isna().to_numpy()):

@@ -68,9 +68,8 @@ def read_source(
                 raise SourceError("file_unreadable", "--where 只适用于矢量文件 vector files only")
             frame, file_crs = _read_table(path, layer), None
         else:
-            raw = pyogrio.read_dataframe(path, layer=layer, where=where)
-            file_crs = raw.crs.to_string() if raw.crs is not None else None
-            frame = raw
+            frame = pyogrio.read_dataframe(path, layer=layer, where=where)
+            file_crs = frame.crs.to_string() if frame.crs is not None else None
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError) as exc:
         raise SourceError("file_unreadable", f"{path.name}: {exc}") from exc
     frame = _rename(frame, kind, fields or {})
