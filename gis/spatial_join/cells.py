@@ -4,8 +4,8 @@ Creating shapely points and querying an STRtree costs about 1.4 µs per point; t
 needs no point objects. The grids' extent is cut into about ``cells_per_grid`` cells per
 grid. A cell covered by exactly one grid answers its points by array indexing alone; for
 the other cells, the candidate grids (an STRtree query per cell, done once) are tested
-with the prepared ``shapely.intersects_xy``. Candidates are kept in grid order, so the first
-hit is the smallest code, as the join requires.
+with the prepared ``shapely.intersects_xy`` in grid order, so the first hit is the
+smallest code, as the join requires.
 """
 
 from __future__ import annotations
@@ -93,16 +93,17 @@ class CellLookup:
         lon: np.ndarray,
         lat: np.ndarray,
     ) -> None:
-        """Exact tests of ``points`` against their cells' candidates; writes into ``found``."""
-        per_point = self._counts[cells]
-        pair_point = np.repeat(points, per_point)
-        first_pair = np.cumsum(per_point) - per_point
-        pair_slot = np.repeat(self._offsets[cells] - first_pair, per_point) + np.arange(
-            len(pair_point)
-        )
-        pair_grid = self._candidates[pair_slot]
-        hit = shapely.intersects_xy(self._geoms[pair_grid], lon[pair_point], lat[pair_point])
-        hit_point, hit_grid = pair_point[hit], pair_grid[hit]
-        first_hit = np.ones(len(hit_point), dtype=bool)
-        first_hit[1:] = hit_point[1:] != hit_point[:-1]
-        found[hit_point[first_hit]] = hit_grid[first_hit]
+        """Exact tests of ``points`` against their cells' candidates; writes into ``found``.
+
+        Round k tests each still unresolved point against its k-th candidate, so a point
+        stops at its first (smallest-code) hit.
+        """
+        slot = self._offsets[cells]
+        end = self._offsets[cells + 1]
+        while len(points):
+            grid = self._candidates[slot]
+            hit = shapely.intersects_xy(self._geoms[grid], lon[points], lat[points])
+            found[points[hit]] = grid[hit]
+            slot += 1
+            pending = ~hit & (slot < end)
+            points, slot, end = points[pending], slot[pending], end[pending]

@@ -71,19 +71,19 @@ class GridVersions:
 class Areas:
     """Communities or districts: which one contains a point (smallest code on a tie)."""
 
-    def __init__(self, codes: list[str], geoms: np.ndarray) -> None:
+    def __init__(self, codes: list[str], geoms: np.ndarray, metric: LocalMetric) -> None:
         self._codes = codes_with_none(codes)
-        self._tree = shapely.STRtree(geoms)
+        self._cells = CellLookup(geoms, metric)
 
     @classmethod
-    def read(cls, conn: psycopg.Connection, table: str) -> Areas:
+    def read(cls, conn: psycopg.Connection, table: str, metric: LocalMetric) -> Areas:
         rows = conn.execute(f"SELECT code, ST_AsBinary(geom) FROM {table} ORDER BY code").fetchall()
-        return cls([row[0] for row in rows], shapely.from_wkb([bytes(row[1]) for row in rows]))
+        geoms = shapely.from_wkb([bytes(row[1]) for row in rows])
+        return cls([row[0] for row in rows], geoms, metric)
 
     def containing(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
         """Per point, the code of the area intersecting it, or None."""
-        point, area = self._tree.query(shapely.points(lon, lat), predicate="intersects")
-        return self._codes[smallest_per_input(point, area, len(lon))]
+        return self._codes[self._cells.locate(lon, lat)]
 
 
 class Epoch:
@@ -98,7 +98,24 @@ class Epoch:
         self._nearest_tree: shapely.STRtree | None = None
         self._lock = threading.Lock()
 
-    def nearest(
+    def locate(
+        self, lon: np.ndarray, lat: np.ndarray, tolerance_m: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per point: grid version index (-1 if none), method number and distance."""
+        member = self.cells.locate(lon, lat)
+        method = np.where(member != NONE_INDEX, METHOD_INSIDE, METHOD_UNASSIGNED).astype(np.int8)
+        distance = np.where(member != NONE_INDEX, 0.0, np.nan)
+        outside = np.flatnonzero(member == NONE_INDEX)
+        nearest, metres = self._nearest(lon[outside], lat[outside], tolerance_m)
+        near = nearest != NONE_INDEX
+        member[outside[near]] = nearest[near]
+        method[outside[near]] = METHOD_NEAREST
+        distance[outside[near]] = metres[near]
+        version = np.full(len(member), NONE_INDEX, dtype=np.int64)
+        version[method != METHOD_UNASSIGNED] = self.members[member[method != METHOD_UNASSIGNED]]
+        return version, method, distance
+
+    def _nearest(
         self, lon: np.ndarray, lat: np.ndarray, tolerance_m: float
     ) -> tuple[np.ndarray, np.ndarray]:
         """Per point, the nearest member within ``tolerance_m`` (smallest code on a tie) and
@@ -150,16 +167,13 @@ class GridIndex:
     def load(cls, conn_or_url: ConnOrUrl, lat0: float | None = None) -> GridIndex:
         """Read all grid versions, communities and districts (lat0: see metric.py)."""
         with connection(conn_or_url) as conn:
+            metric = LocalMetric(reference_latitude(conn) if lat0 is None else lat0)
             return cls(
                 GridVersions.read(conn),
-                Areas.read(conn, "community"),
-                Areas.read(conn, "district"),
-                LocalMetric(reference_latitude(conn) if lat0 is None else lat0),
+                Areas.read(conn, "community", metric),
+                Areas.read(conn, "district", metric),
+                metric,
             )
-
-    @property
-    def grid_versions(self) -> int:
-        return len(self._versions.codes)
 
     def join(
         self,
@@ -182,17 +196,9 @@ class GridIndex:
         for epoch_number in np.unique(epoch_of):
             points = np.flatnonzero(epoch_of == epoch_number)
             epoch = self._epoch(int(epoch_number))
-            member = epoch.cells.locate(lon[points], lat[points])
-            inside = member != NONE_INDEX
-            grid[points[inside]] = epoch.members[member[inside]]
-            method[points[inside]] = METHOD_INSIDE
-            distance[points[inside]] = 0.0
-            outside = points[~inside]
-            member, metres = epoch.nearest(lon[outside], lat[outside], tolerance)
-            near = member != NONE_INDEX
-            grid[outside[near]] = epoch.members[member[near]]
-            method[outside[near]] = METHOD_NEAREST
-            distance[outside[near]] = metres[near]
+            grid[points], method[points], distance[points] = epoch.locate(
+                lon[points], lat[points], tolerance
+            )
         community = self._community_codes[grid]
         district = self._district_codes[grid]
         unassigned = np.flatnonzero(grid == NONE_INDEX)
