@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from firmware_sim import scenarios
@@ -27,14 +27,16 @@ def _settings(args: argparse.Namespace) -> SimSettings:
     return SimSettings(**{k: v for k, v in overrides.items() if v is not None})
 
 
-def _run_fleet(specs: Sequence[DeviceSpec], args: argparse.Namespace, scenario) -> Fleet:
-    fleet = Fleet(specs, _settings(args))
-    with fleet:
+def _run_fleet(
+    specs: Sequence[DeviceSpec], args: argparse.Namespace, scenario: Callable[[Fleet], object]
+) -> int:
+    """Run the scenario on a fleet of these devices; return how many messages went unacknowledged."""
+    with Fleet(specs, _settings(args)) as fleet:
         if not fleet.wait_connected(timeout_s=30):
             print("部分设备未能连接 / some devices did not connect (credentials? broker?)")
         scenario(fleet)
         fleet.wait_drained(timeout_s=30)
-    return fleet
+        return fleet.unacknowledged()
 
 
 def _fire(args: argparse.Namespace) -> int:
@@ -43,7 +45,7 @@ def _fire(args: argparse.Namespace) -> int:
         print(f"没有摄像头能看到 / no camera can see ({args.lon}, {args.lat})")
         return 1
     kind = f"fire.{args.kind}"
-    fleet = _run_fleet(
+    unsent = _run_fleet(
         cameras,
         args,
         lambda f: scenarios.fire(f, args.lon, args.lat, kind, args.repeat, args.every),
@@ -51,14 +53,14 @@ def _fire(args: argparse.Namespace) -> int:
     for camera in cameras:
         mode = "仅方位 / bearing only" if camera.is_tower_camera else "方位+位置 / bearing+position"
         print(f"{camera.id}: {kind} ({mode})")
-    print(f"已上报 / reported: {fleet.stats().acked} 条消息确认 / messages acknowledged")
-    return 0
+    print(f"{len(cameras)} 台摄像头已上报 / cameras reported; 未确认 / unacknowledged: {unsent}")
+    return 0 if unsent == 0 else 1
 
 
 def _stay_in(args: argparse.Namespace) -> int:
     devices = scenarios.household_devices(read_inventory(args.devices), args.household)
     counts = {}
-    _run_fleet(
+    unsent = _run_fleet(
         devices,
         args,
         lambda f: counts.update(
@@ -71,7 +73,8 @@ def _stay_in(args: argparse.Namespace) -> int:
     )
     for type_, count in sorted(counts.items()):
         print(f"  {type_}: {count}")
-    return 0
+    print(f"未确认 / unacknowledged: {unsent}")
+    return 0 if unsent == 0 else 1
 
 
 def _load(args: argparse.Namespace) -> int:

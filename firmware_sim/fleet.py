@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import fields
@@ -69,7 +70,18 @@ class Fleet:
 
     def wait_drained(self, timeout_s: float = 30.0) -> bool:
         """True once every message handed to a device has been acknowledged."""
-        return self.wait(lambda: self.unacknowledged() == 0, timeout_s)
+        deadline = time.monotonic() + timeout_s
+        self._barrier(timeout_s)
+        return self.wait(lambda: self.unacknowledged() == 0, deadline - time.monotonic())
+
+    def _barrier(self, timeout_s: float) -> None:
+        """Wait until every loop has run what was handed to it before this call."""
+        reached = [threading.Event() for _ in self.loops]
+        for loop, event in zip(self.loops, reached, strict=True):
+            loop.call_soon(event.set)
+        deadline = time.monotonic() + timeout_s
+        for event in reached:
+            event.wait(max(0.0, deadline - time.monotonic()))
 
     def unacknowledged(self) -> int:
         return sum(d.unacknowledged for d in self.devices.values())

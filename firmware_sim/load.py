@@ -108,6 +108,7 @@ def run_load(
         if not fleet.wait_connected(timeout_s=60 + len(specs) / 100):
             raise RuntimeError("not every device connected (check credentials and broker)")
         connect_s = time.monotonic() - started
+        fleet.wait_drained(timeout_s=30)  # the "connected" statuses are not part of the load
         baseline = fleet.stats()
         pacers = []
         for i, loop in enumerate(fleet.loops):

@@ -52,9 +52,6 @@ class NetworkLoop:
         self._stopping.set()
         self._wake()
         self._thread.join(timeout_s)
-        self._selector.close()
-        self._wake_r.close()
-        self._wake_w.close()
 
     def call_soon(self, fn: Callable[[], None]) -> None:
         """Run fn on the loop's thread (thread-safe)."""
@@ -95,12 +92,26 @@ class NetworkLoop:
             self._selector.unregister(sock)
 
     def _register_write(self, client: mqtt.Client, userdata, sock) -> None:
-        self._selector.modify(sock, selectors.EVENT_READ | selectors.EVENT_WRITE, client)
+        self._watch(client, sock, selectors.EVENT_READ | selectors.EVENT_WRITE)
 
     def _unregister_write(self, client: mqtt.Client, userdata, sock) -> None:
-        self._selector.modify(sock, selectors.EVENT_READ, client)
+        self._watch(client, sock, selectors.EVENT_READ)
+
+    def _watch(self, client: mqtt.Client, sock, events: int) -> None:
+        try:
+            self._selector.modify(sock, events, client)
+        except KeyError:  # a socket paho has not announced (yet): watch it all the same
+            self._selector.register(sock, events, client)
 
     def _run(self) -> None:
+        try:
+            self._serve()
+        finally:
+            self._selector.close()
+            self._wake_r.close()
+            self._wake_w.close()
+
+    def _serve(self) -> None:
         next_misc = time.monotonic() + MISC_INTERVAL_S
         while not self._stopping.is_set():
             now = time.monotonic()
