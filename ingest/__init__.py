@@ -1,0 +1,1 @@
+"""From devices to the database: the MQTT contract, the project's broker, the ingest workers."""

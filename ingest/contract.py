@@ -308,9 +308,12 @@ class ContractViolation(ValueError):
         "unknown_type",
         "invalid",
         "device_mismatch",
+        "unknown_device",  # raised by ingest: not registered, or disabled
     )
 
     def __init__(self, reason: str, detail: str, device_id: str | None = None):
+        if reason not in self.REASONS:
+            raise ValueError(f"not a dead-letter reason of the contract: {reason}")
         super().__init__(f"{reason}: {detail}")
         self.reason = reason
         self.detail = detail
