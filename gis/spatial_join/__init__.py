@@ -19,7 +19,7 @@ from gis.spatial_join.cache import GRID_CHANGED_CHANNEL, GridIndexCache
 from gis.spatial_join.grid_index import GridIndex
 from gis.spatial_join.metric import LocalMetric, reference_latitude
 from gis.spatial_join.moments import utc_datetime64
-from gis.spatial_join.postgis import join_postgis, locate_point
+from gis.spatial_join.postgis import explain_join, join_postgis, locate_point
 from gis.spatial_join.result import INSIDE, NEAREST, UNASSIGNED, JoinResult
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "GridIndexCache",
     "JoinResult",
     "LocalMetric",
+    "explain_join",
     "join_postgis",
     "locate_point",
     "reference_latitude",

@@ -6,6 +6,8 @@ logic is one SQL fragment, LOCATE, used both for batches and for single points.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 import numpy as np
@@ -85,7 +87,10 @@ def _locate(points: sql.Composable) -> sql.Composed:
     )
 
 
-def _parameters(metric: LocalMetric, tolerance_m: float | None) -> dict[str, float]:
+def _parameters(
+    conn: psycopg.Connection, tolerance_m: float | None, lat0: float | None
+) -> dict[str, float]:
+    metric = LocalMetric(reference_latitude(conn) if lat0 is None else lat0)
     tolerance = get_settings().join_tolerance_m if tolerance_m is None else tolerance_m
     if tolerance < 0:
         raise ValueError("tolerance_m must not be negative")
@@ -95,6 +100,30 @@ def _parameters(metric: LocalMetric, tolerance_m: float | None) -> dict[str, flo
         "radius_deg": metric.degrees_within(tolerance),
         "tolerance_m": tolerance,
     }
+
+
+@contextmanager
+def _batch(
+    conn: psycopg.Connection, lon: np.ndarray, lat: np.ndarray, at: datetime | np.ndarray
+) -> Iterator[sql.Composable]:
+    """The points COPYed into a temp table (dropped after), inside a transaction."""
+    lon, lat = as_coordinates(lon, lat)
+    moments = moments_us(at, len(lon))
+    with conn.transaction():
+        conn.execute("SET LOCAL jit = off")  # compiling costs more than a batch gains
+        conn.execute(f"CREATE TEMP TABLE {POINT_TABLE} (i int4, geom geometry, at timestamptz)")
+        with conn.cursor().copy(f"COPY {POINT_TABLE} FROM STDIN (FORMAT BINARY)") as copy:
+            copy.write(
+                encode_rows(
+                    {
+                        "i": np.arange(len(lon), dtype=np.int32),
+                        "geom": ewkb_points(lon, lat, SRID),
+                        "at": moments - POSTGRES_EPOCH_US,
+                    }
+                )
+            )
+        yield sql.Identifier(POINT_TABLE)
+        conn.execute(f"DROP TABLE {POINT_TABLE}")
 
 
 def join_postgis(
@@ -107,30 +136,26 @@ def join_postgis(
 ) -> JoinResult:
     """GridIndex.join, computed by PostGIS in one set-based query over a COPYed batch.
 
-    Runs in its own transaction (a savepoint if ``conn`` is already in one); the temp
-    table is dropped at its end.
+    Runs in its own transaction (a savepoint if ``conn`` is already in one).
     """
-    lon, lat = as_coordinates(lon, lat)
-    moments = moments_us(at, len(lon))
-    with connection(conn_or_url) as conn, conn.transaction():
-        conn.execute("SET LOCAL jit = off")  # compiling costs more than a batch gains
-        metric = LocalMetric(reference_latitude(conn) if lat0 is None else lat0)
-        conn.execute(f"CREATE TEMP TABLE {POINT_TABLE} (i int4, geom geometry, at timestamptz)")
-        with conn.cursor().copy(f"COPY {POINT_TABLE} FROM STDIN (FORMAT BINARY)") as copy:
-            copy.write(
-                encode_rows(
-                    {
-                        "i": np.arange(len(lon), dtype=np.int32),
-                        "geom": ewkb_points(lon, lat, SRID),
-                        "at": moments - POSTGRES_EPOCH_US,
-                    }
-                )
-            )
-        rows = conn.execute(
-            _locate(sql.Identifier(POINT_TABLE)), _parameters(metric, tolerance_m)
-        ).fetchall()
-        conn.execute(f"DROP TABLE {POINT_TABLE}")
+    with connection(conn_or_url) as conn, _batch(conn, lon, lat, at) as points:
+        rows = conn.execute(_locate(points), _parameters(conn, tolerance_m, lat0)).fetchall()
     return _result(rows, len(lon))
+
+
+def explain_join(
+    conn_or_url: ConnOrUrl,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    at: datetime | np.ndarray,
+    tolerance_m: float | None = None,
+    lat0: float | None = None,
+) -> str:
+    """EXPLAIN ANALYZE of join_postgis's query for this batch (is the GiST index probed?)."""
+    with connection(conn_or_url) as conn, _batch(conn, lon, lat, at) as points:
+        explain = sql.SQL("EXPLAIN (ANALYZE, COSTS OFF) ") + _locate(points)
+        rows = conn.execute(explain, _parameters(conn, tolerance_m, lat0)).fetchall()
+    return "\n".join(row[0] for row in rows)
 
 
 def locate_point(
@@ -145,12 +170,16 @@ def locate_point(
 
     Pass ``lat0`` when calling repeatedly, to save the reference-latitude query.
     """
-    metric = LocalMetric(reference_latitude(conn) if lat0 is None else lat0)
     point = sql.SQL(
         "(SELECT 0 AS i, ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), %(srid)s) AS geom,"
         " %(at)s::timestamptz AS at)"
     )
-    parameters = _parameters(metric, tolerance_m) | {"lon": lon, "lat": lat, "srid": SRID, "at": at}
+    parameters = _parameters(conn, tolerance_m, lat0) | {
+        "lon": lon,
+        "lat": lat,
+        "srid": SRID,
+        "at": at,
+    }
     return _result(conn.execute(_locate(point), parameters).fetchall(), 1)
 
 
