@@ -131,12 +131,7 @@ def _join_one_by_one(database_url: str) -> Join:
                 locate_point(conn, x, y, moment, tolerance_m)
                 for x, y, moment in zip(lon, lat, moments, strict=True)
             ]
-        return JoinResult(
-            *(
-                np.concatenate([getattr(r, f) for r in rows])
-                for f in JoinResult.__dataclass_fields__
-            )
-        )
+        return JoinResult.concatenate(rows)
 
     return join
 

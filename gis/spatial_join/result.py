@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -34,6 +35,15 @@ class JoinResult:
 
     def __len__(self) -> int:
         return len(self.method)
+
+    def take(self, indices: np.ndarray) -> JoinResult:
+        """The rows of the points at ``indices``."""
+        return JoinResult(*(getattr(self, f.name)[indices] for f in fields(self)))
+
+    @classmethod
+    def concatenate(cls, parts: Sequence[JoinResult]) -> JoinResult:
+        """The results of consecutive batches as one."""
+        return cls(*(np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls)))
 
     def row(self, i: int) -> dict[str, str | float | None]:
         """Point ``i`` as a plain dict (for single events; batches should stay in arrays)."""
