@@ -255,3 +255,8 @@ def test_unassigned_point_carries_the_areas_containing_it(
     row = _one(join, lon, lat, at)
     assert (row["grid_code"], row["method"]) == (None, "unassigned")
     assert (row["community_code"], row["district_code"]) == (community, district)
+
+
+def test_naive_datetimes_are_refused(join: Join) -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        _one(join, 109.805, 40.635, NOW.replace(tzinfo=None))

@@ -1,7 +1,7 @@
 """Point-in-grid lookup through a uniform raster of cells.
 
 Creating shapely points and querying an STRtree costs about 1.4 µs per point; this lookup
-needs no point objects. The grids' extent is cut into about ``cells_per_grid`` cells per
+needs no point objects. The grids' extent is cut into about CELLS_PER_GRID cells per
 grid. A cell covered by exactly one grid answers its points by array indexing alone; for
 the other cells, the candidate grids (an STRtree query per cell, done once) are tested
 with the prepared ``shapely.intersects_xy`` in grid order, so the first hit is the
@@ -11,6 +11,7 @@ smallest code, as the join requires.
 from __future__ import annotations
 
 import math
+import threading
 
 import numpy as np
 import shapely
@@ -23,23 +24,28 @@ rounding puts into a neighbouring cell is still inside the cell it is looked up 
 CELLS_PER_GRID = 16
 MAX_CELLS = 1 << 20
 NOT_FOUND = -1
+_PREPARED_GEOMETRY_LOCK = threading.Lock()
+"""GEOS prepared geometries are not thread-safe (libgeos/geos#825) and shapely releases
+the GIL around them; one geometry may serve several lookups (epochs share grids)."""
 
 
 class CellLookup:
-    """Which of ``geoms`` (prepared, in code order) intersects each point, smallest first."""
+    """Which of ``geoms`` (prepared, in code order) intersects each point, smallest first.
 
-    def __init__(
-        self, geoms: np.ndarray, metric: LocalMetric, cells_per_grid: int = CELLS_PER_GRID
-    ) -> None:
+    Safe to share between threads: the exact tests run under _PREPARED_GEOMETRY_LOCK.
+    """
+
+    def __init__(self, geoms: np.ndarray, metric: LocalMetric) -> None:
         self._geoms = geoms
-        shapely.prepare(geoms)
+        with _PREPARED_GEOMETRY_LOCK:
+            shapely.prepare(geoms)
         if len(geoms) == 0:
             self._nx = self._ny = 0
             return
         self._x0, self._y0, self._x1, self._y1 = shapely.total_bounds(geoms)
         width_m = (self._x1 - self._x0) * metric.kx
         height_m = (self._y1 - self._y0) * metric.ky
-        cells = min(MAX_CELLS, cells_per_grid * len(geoms))
+        cells = min(MAX_CELLS, CELLS_PER_GRID * len(geoms))
         side_m = math.sqrt(width_m * height_m / cells)
         self._nx = max(1, math.ceil(width_m / side_m))
         self._ny = max(1, math.ceil(height_m / side_m))
@@ -64,7 +70,8 @@ class CellLookup:
         self._candidates = grid
         single = np.flatnonzero(self._counts == 1)
         only = grid[self._offsets[single]]
-        covered = shapely.covers(self._geoms[only], boxes[single])
+        with _PREPARED_GEOMETRY_LOCK:
+            covered = shapely.covers(self._geoms[only], boxes[single])
         self._covering = np.full(len(boxes), NOT_FOUND, dtype=np.int64)
         self._covering[single[covered]] = only[covered]
 
@@ -102,7 +109,8 @@ class CellLookup:
         end = self._offsets[cells + 1]
         while len(points):
             grid = self._candidates[slot]
-            hit = shapely.intersects_xy(self._geoms[grid], lon[points], lat[points])
+            with _PREPARED_GEOMETRY_LOCK:
+                hit = shapely.intersects_xy(self._geoms[grid], lon[points], lat[points])
             found[points[hit]] = grid[hit]
             slot += 1
             pending = ~hit & (slot < end)

@@ -14,11 +14,16 @@ import numpy as np
 _UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def datetime_to_us(moment: datetime) -> int:
-    """Microseconds since the Unix epoch of a timezone-aware datetime."""
+def aware(moment: datetime) -> datetime:
+    """``moment`` itself; a naive datetime is refused, as its zone would be a guess."""
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError("moments must be timezone-aware datetimes")
-    delta = moment - _UNIX_EPOCH
+    return moment
+
+
+def datetime_to_us(moment: datetime) -> int:
+    """Microseconds since the Unix epoch of a timezone-aware datetime."""
+    delta = aware(moment) - _UNIX_EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 

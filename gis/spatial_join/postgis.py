@@ -20,7 +20,7 @@ from gis.spatial_join.arrays import as_coordinates
 from gis.spatial_join.binary_copy import POSTGRES_EPOCH_US, encode_rows, ewkb_points
 from gis.spatial_join.connection import ConnOrUrl, connection
 from gis.spatial_join.metric import LocalMetric, reference_latitude
-from gis.spatial_join.moments import moments_us
+from gis.spatial_join.moments import aware, moments_us
 from gis.spatial_join.result import (
     METHOD_INSIDE,
     METHOD_NEAREST,
@@ -178,7 +178,7 @@ def locate_point(
         "lon": lon,
         "lat": lat,
         "srid": SRID,
-        "at": at,
+        "at": aware(at),
     }
     return _result(conn.execute(_locate(point), parameters).fetchall(), 1)
 
