@@ -8,8 +8,8 @@ Semantics, identical in both implementations (GridIndex in memory, join_postgis 
 - Otherwise the nearest grid within ``tolerance_m`` (default settings.join_tolerance_m),
   distance measured in the local metric plane of metric.py; ties -> smallest code.
 - Otherwise unassigned, with the community and district whose polygons contain the point
-  (smallest code; None if none). Assigned points carry their grid's community and the
-  district encoded in it (the schema ties both codes to the grid code).
+  (smallest code; None if none). An assigned point carries the community and district
+  codes that prefix its grid code (the schema's check constraints tie them together).
 
 Use GridIndexCache in long-running processes: it keeps a GridIndex current by listening
 on GRID_CHANGED_CHANNEL.
