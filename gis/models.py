@@ -490,20 +490,23 @@ class AppUser(Base):
         CheckConstraint("username ~ '^[A-Za-z0-9_.@-]{2,64}$'", name="app_user_username_format"),
         CheckConstraint(_in("role", APP_ROLES), name="app_user_role"),
         CheckConstraint("locale IN ('zh-CN', 'en')", name="app_user_locale"),
+        # coalesce(…, false): a CHECK that comes out NULL would let the row through.
         CheckConstraint(
-            "(scope_level IS NULL AND scope_code IS NULL)"
-            " OR (scope_level = 'district' AND scope_code ~ '^[0-9]{6}$')"
-            " OR (scope_level = 'street' AND scope_code ~ '^[0-9]{9}000$')"
-            " OR (scope_level = 'community' AND scope_code ~ '^[0-9]{12}$')"
-            " OR (scope_level = 'grid' AND scope_code ~ '^[0-9]{15}$')",
+            "coalesce(CASE scope_level"
+            " WHEN 'district' THEN scope_code ~ '^[0-9]{6}$'"
+            " WHEN 'street' THEN scope_code ~ '^[0-9]{9}000$'"
+            " WHEN 'community' THEN scope_code ~ '^[0-9]{12}$'"
+            " WHEN 'grid' THEN scope_code ~ '^[0-9]{15}$'"
+            " ELSE scope_level IS NULL AND scope_code IS NULL END, false)",
             name="app_user_scope_code_matches_level",
         ),
         CheckConstraint(
-            "role <> 'operator' OR scope_level IN ('district', 'street', 'community')",
+            "role <> 'operator' OR coalesce(scope_level IN ('district', 'street', 'community'), false)",
             name="app_user_operator_scoped",
         ),
         CheckConstraint(
-            "role <> 'cadre' OR scope_level = 'community'", name="app_user_cadre_scoped"
+            "role <> 'cadre' OR coalesce(scope_level = 'community', false)",
+            name="app_user_cadre_scoped",
         ),
         CheckConstraint(
             "role NOT IN ('grid_worker', 'department') OR worker_id IS NOT NULL",

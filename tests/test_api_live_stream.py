@@ -15,6 +15,7 @@ import httpx
 import orjson
 import pytest
 import uvicorn
+from fastapi import FastAPI
 
 from api.app import create_app
 from gis.db import connect
@@ -30,14 +31,11 @@ def _free_port() -> int:
 
 
 @contextmanager
-def running_api(database_url: str, run_dir: Path) -> Iterator[str]:
-    settings = api_settings(database_url, run_dir).model_copy(
-        update={"api_stream_heartbeat_s": 0.2}
-    )
+def running_api(app: FastAPI) -> Iterator[str]:
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(settings),
+            app,
             host="127.0.0.1",
             port=port,
             log_level="warning",
@@ -124,8 +122,14 @@ def world(database_url: str) -> World:
 
 
 @pytest.fixture
-def base_url(database_url: str, tmp_path: Path, world: World) -> Iterator[str]:
-    with running_api(database_url, tmp_path) as url:
+def app(database_url: str, tmp_path: Path, world: World) -> FastAPI:
+    settings = api_settings(database_url, tmp_path)
+    return create_app(settings.model_copy(update={"api_stream_heartbeat_s": 0.2}))
+
+
+@pytest.fixture
+def base_url(app: FastAPI) -> Iterator[str]:
+    with running_api(app) as url:
         yield url
 
 
@@ -189,3 +193,18 @@ def test_live_stream_needs_a_login_and_accepts_the_cookie(base_url: str) -> None
     assert anonymous.status == 401
     cookie = SseClient(base_url, headers={"Cookie": f"wangge_token={_token(base_url, 'admin')}"})
     assert cookie.status == 200
+
+
+def test_live_closed_stream_is_unsubscribed(base_url: str, app: FastAPI) -> None:
+    hub = app.state.hub
+    with (
+        httpx.Client(base_url=base_url, timeout=5) as client,
+        client.stream("GET", "/api/stream", **_bearer(base_url, "admin")) as response,
+    ):
+        lines = response.iter_lines()  # kept: a dropped iterator would close the response
+        next(lines)
+        assert len(hub.subscribers) == 1
+    deadline = time.monotonic() + 3
+    while hub.subscribers and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(hub.subscribers) == 0

@@ -22,7 +22,7 @@ from api.deps import (
 )
 from api.responses import OrjsonResponse
 from api.schemas import LoginIn, TokenOut, UserOut
-from api.sessions import close_session, open_session
+from api.sessions import close_session, open_session, purge_expired_sessions
 from api.users import authenticate
 from gis.settings import Settings
 
@@ -61,6 +61,7 @@ def _login(pool: ConnectionPool, settings: Settings, credentials: LoginIn) -> di
         if user is None:
             audit.record(conn, credentials.username, "login_failed", "app_user", None)
             return None
+        purge_expired_sessions(conn)
         token, expires_at = open_session(conn, user.id, timedelta(hours=settings.api_token_hours))
         audit.record(conn, user.username, "login", "app_user", user.id)
     return {

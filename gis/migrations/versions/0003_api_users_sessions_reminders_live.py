@@ -136,15 +136,21 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.CheckConstraint(
-            "(scope_level IS NULL AND scope_code IS NULL) OR (scope_level = 'district' AND scope_code ~ '^[0-9]{6}$') OR (scope_level = 'street' AND scope_code ~ '^[0-9]{9}000$') OR (scope_level = 'community' AND scope_code ~ '^[0-9]{12}$') OR (scope_level = 'grid' AND scope_code ~ '^[0-9]{15}$')",
+            "coalesce(CASE scope_level"
+            " WHEN 'district' THEN scope_code ~ '^[0-9]{6}$'"
+            " WHEN 'street' THEN scope_code ~ '^[0-9]{9}000$'"
+            " WHEN 'community' THEN scope_code ~ '^[0-9]{12}$'"
+            " WHEN 'grid' THEN scope_code ~ '^[0-9]{15}$'"
+            " ELSE scope_level IS NULL AND scope_code IS NULL END, false)",
             name="app_user_scope_code_matches_level",
         ),
         sa.CheckConstraint("locale IN ('zh-CN', 'en')", name="app_user_locale"),
         sa.CheckConstraint(
-            "role <> 'cadre' OR scope_level = 'community'", name="app_user_cadre_scoped"
+            "role <> 'cadre' OR coalesce(scope_level = 'community', false)",
+            name="app_user_cadre_scoped",
         ),
         sa.CheckConstraint(
-            "role <> 'operator' OR scope_level IN ('district', 'street', 'community')",
+            "role <> 'operator' OR coalesce(scope_level IN ('district', 'street', 'community'), false)",
             name="app_user_operator_scoped",
         ),
         sa.CheckConstraint(
