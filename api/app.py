@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from psycopg_pool import ConnectionPool
 
 from api.errors import ApiError
+from api.layer_cache import LayerCache
 from api.live import LiveHub
 from api.reminders import reminder_loop
 from api.responses import OrjsonResponse
@@ -56,7 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             name="wangge-api",
         )
         await asyncio.to_thread(pool.open, True)
-        hub = LiveHub(settings.database_url)
+        hub = LiveHub(settings.database_url, app.state.layer_cache)
         app.state.pool, app.state.hub = pool, hub
         background = [asyncio.create_task(hub.run(), name="live-hub")]
         if settings.api_reminder_check_s > 0:
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         default_response_class=OrjsonResponse,
     )
     app.state.settings = settings
+    app.state.layer_cache = LayerCache()
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(IllegalTransition, _illegal_transition)
     for module in (auth, geo, tasks, workflow, people, devices, events, open311, stream):

@@ -108,11 +108,11 @@ def feature_collection(
 ) -> bytes:
     """One round trip: the FeatureCollection as bytes, ready to send."""
     tolerance = simplify_tolerance(zoom)
+    # ST_Simplify keeping collapsed parts: ~8x faster than ST_SimplifyPreserveTopology on
+    # 10k grids (24 vs 207 ms), and a display at one-pixel tolerance cannot tell them apart.
     # ST_Multi: simplification turns one-part multipolygons into polygons; keep the type.
     geometry = (
-        f"ST_Multi(ST_SimplifyPreserveTopology({geom_column}, %(tolerance)s))"
-        if tolerance
-        else geom_column
+        f"ST_Multi(ST_Simplify({geom_column}, %(tolerance)s, true))" if tolerance else geom_column
     )
     sql = f"""
         SELECT json_build_object(

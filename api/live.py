@@ -18,8 +18,10 @@ from dataclasses import dataclass, field
 import orjson
 import psycopg
 
+from api.layer_cache import LayerCache
 from api.users import User
 from gis.db import libpq_dsn
+from gis.spatial_join.cache import GRID_CHANGED_CHANNEL
 
 LIVE_CHANNEL = "wangge_live"
 QUEUE_SIZE = 1000
@@ -94,8 +96,11 @@ def messages_of(notification: dict) -> list[dict]:
 
 
 class LiveHub:
-    def __init__(self, database_url: str):
+    """Also keeps the grid-layer cache honest: any task or grid change invalidates it."""
+
+    def __init__(self, database_url: str, layer_cache: LayerCache):
         self.database_url = database_url
+        self.layer_cache = layer_cache
         self.subscribers: set[Subscription] = set()
         self.listening = asyncio.Event()
 
@@ -117,6 +122,16 @@ class LiveHub:
                 subscription.overflowed = True
                 log.warning("live subscriber too slow: %d queued, dropping it", QUEUE_SIZE)
 
+    def _received(self, channel: str, payload: str) -> None:
+        if channel == GRID_CHANGED_CHANNEL:
+            self.layer_cache.invalidate()
+            return
+        notification = orjson.loads(payload)
+        if notification.get("kind") == "task":
+            self.layer_cache.invalidate()
+        for message in messages_of(notification):
+            self.publish(message)
+
     async def run(self) -> None:
         """LISTEN until cancelled, reconnecting after failures."""
         first = True
@@ -126,13 +141,14 @@ class LiveHub:
                     libpq_dsn(self.database_url), autocommit=True
                 ) as conn:
                     await conn.execute(f"LISTEN {LIVE_CHANNEL}")
+                    await conn.execute(f"LISTEN {GRID_CHANGED_CHANNEL}")
+                    self.layer_cache.invalidate()  # whatever happened while not listening
                     self.listening.set()
                     if not first:
                         self.publish({"kind": "resync"})
                     first = False
                     async for notify in conn.notifies():
-                        for message in messages_of(orjson.loads(notify.payload)):
-                            self.publish(message)
+                        self._received(notify.channel, notify.payload)
             except asyncio.CancelledError:
                 raise
             except Exception:  # noqa: BLE001 - a lost connection must not end the stream

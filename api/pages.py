@@ -38,10 +38,8 @@ def fetch_page(
     where: Where,
     order_by: str,
     page: PageParams,
-    count_from_sql: str | None = None,
 ) -> dict:
-    """``{"items", "total", "limit", "offset"}``. ``count_from_sql`` may drop joins that only
-    add columns, so the total is counted over the bare table."""
+    """``{"items", "total", "limit", "offset"}``."""
     cur = conn.cursor(row_factory=dict_row)
     items = cur.execute(
         f"SELECT {columns} FROM {from_sql} WHERE {where.sql} ORDER BY {order_by} "
@@ -52,7 +50,7 @@ def fetch_page(
         total = len(items)
     else:
         total = cur.execute(
-            f"SELECT count(*) AS n FROM {count_from_sql or from_sql} WHERE {where.sql}",
+            f"SELECT count(*) AS n FROM {from_sql} WHERE {where.sql}",
             where.params,
         ).fetchone()["n"]
     return {"items": items, "total": total, "limit": page.limit, "offset": page.offset}

@@ -18,20 +18,21 @@ from gis.workorders import OPEN_STATES, STATE_LABELS_ZH
 
 OPEN_STATE_LIST = sorted(OPEN_STATES)
 
+# Scalar subqueries, not joins: with ORDER BY … LIMIT, PostgreSQL evaluates them for the
+# rows of the page only, after the sort.
 TASK_COLUMNS = """
     task.id, task.incident_id, task.grid_code, task.community_code, task.assignee_id,
-    worker.name AS assignee_name, task.state, task.urgency, task.category, task.title,
+    (SELECT worker.name FROM worker WHERE worker.id = task.assignee_id) AS assignee_name,
+    task.state, task.urgency, task.category, task.title,
     task.description, task.escalation_level, task.due_at,
     coalesce(task.due_at < now() AND task.state = ANY(%(open_states)s), false) AS overdue,
     task.created_at, task.updated_at,
-    ST_X(place.geom) AS lon, ST_Y(place.geom) AS lat"""
-# Where a task is: its incident's point, else a point inside its grid.
-TASK_FROM = """task
-    LEFT JOIN worker ON worker.id = task.assignee_id
-    LEFT JOIN LATERAL (SELECT coalesce(
+    (SELECT ARRAY[ST_X(place), ST_Y(place)] FROM (SELECT coalesce(
         (SELECT incident.geom FROM incident WHERE incident.id = task.incident_id),
         (SELECT ST_PointOnSurface(g.geom) FROM grid g
-          WHERE g.code = task.grid_code AND g.valid_to IS NULL)) AS geom) AS place ON TRUE"""
+          WHERE g.code = task.grid_code AND g.valid_to IS NULL)) AS place) AS located
+    ) AS lon_lat"""
+"""Where a task is: its incident's point, else a point inside its grid."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,7 @@ Filters = Annotated[TaskFilters, Depends(task_filters)]
 
 def _labelled(row: dict) -> dict:
     row["state_label_zh"] = STATE_LABELS_ZH[row["state"]]
+    row["lon"], row["lat"] = row.pop("lon_lat") or (None, None)
     return row
 
 
@@ -100,8 +102,7 @@ def list_tasks(
     result = fetch_page(
         conn,
         columns=TASK_COLUMNS,
-        from_sql=TASK_FROM,
-        count_from_sql="task",
+        from_sql="task",
         where=where,
         order_by=order_by,
         page=page,
@@ -116,7 +117,7 @@ def get_task(conn: psycopg.Connection, user: User, task_id: int) -> dict | None:
     where.params["open_states"] = OPEN_STATE_LIST
     row = (
         conn.cursor(row_factory=dict_row)
-        .execute(f"SELECT {TASK_COLUMNS} FROM {TASK_FROM} WHERE {where.sql}", where.params)
+        .execute(f"SELECT {TASK_COLUMNS} FROM task WHERE {where.sql}", where.params)
         .fetchone()
     )
     return _labelled(row) if row else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,6 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.geojson import coordinate_decimals, simplify_tolerance
+from api.layer_cache import LayerCache
+from gis.db import connect
 from tests.api_world import GRID_A1, GRID_A2, GRID_B1, World, api_client, login, seed_world
 
 
@@ -118,3 +121,30 @@ def test_openapi_documents_the_resources(client: TestClient) -> None:
     ):
         assert path in paths
     assert "TaskOut" in str(paths["/api/tasks"]["get"]["responses"]["200"])
+
+
+def test_grid_layer_cache_follows_changes_committed_elsewhere(
+    client: TestClient, world: World, database_url: str
+) -> None:
+    headers = login(client, "admin")
+    assert _grids(client, headers)[GRID_B1]["properties"]["state"] == "urgent"
+    with connect(database_url) as conn:  # e.g. an ingest worker closing the task
+        conn.execute("UPDATE task SET state = 'closed' WHERE id = %s", (world.tasks["b1"],))
+    deadline = time.monotonic() + 1.0
+    while _grids(client, headers)[GRID_B1]["properties"]["state"] != "ok":
+        assert time.monotonic() < deadline, "grid layer still stale after 1 s"
+        time.sleep(0.02)
+
+
+def test_layer_cache_never_stores_what_a_change_overtook() -> None:
+    cache = LayerCache(ttl_s=60)
+    version = cache.version
+    cache.invalidate()  # a change lands while the query runs
+    cache.put("k", b"old", version)
+    assert cache.get("k") is None
+    cache.put("k", b"new", cache.version)
+    assert cache.get("k") == b"new"
+    expired = LayerCache(ttl_s=0)
+    expired.put("k", b"x", expired.version)
+    time.sleep(0.01)
+    assert expired.get("k") is None

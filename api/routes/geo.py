@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from psycopg.rows import dict_row
 
-from api.deps import Conn, CurrentUser
+from api.deps import AppLayerCache, Conn, CurrentUser
 from api.geojson import BBox, ZoomParam, add_bbox, bbox_param, feature_collection
 from api.responses import GeoJSONResponse, OrjsonResponse
 from api.schemas import FeatureCollection
@@ -129,6 +129,7 @@ def _grid_where(user: User, at: datetime | None) -> Where:
 def grids(
     conn: Conn,
     user: CurrentUser,
+    layer_cache: AppLayerCache,
     bbox: BBoxParam,
     zoom: ZoomParam = None,
     community_code: Annotated[str | None, Query(pattern=r"^[0-9]{12}$")] = None,
@@ -140,7 +141,8 @@ def grids(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=50_000)] = 20_000,
 ):
-    """网格 in the user's area, with ``state`` from open tasks: urgent / open / ok."""
+    """网格 in the user's area, with ``state`` from open tasks: urgent / open / ok.
+    Served from a cache that any task or grid change invalidates."""
     where = add_bbox(_grid_where(user, at), "grid.geom", bbox)
     if community_code:
         where.add("grid.community_code = %(community_code)s", community_code=community_code)
@@ -151,8 +153,11 @@ def grids(
             lon=lon,
             lat=lat,
         )
-    return GeoJSONResponse(
-        feature_collection(
+    key = repr((where.sql, sorted(where.params.items()), zoom, limit))
+    version = layer_cache.version
+    body = layer_cache.get(key)
+    if body is None:
+        body = feature_collection(
             conn,
             id_sql="grid.code",
             geom_column="grid.geom",
@@ -163,7 +168,8 @@ def grids(
             limit=limit,
             zoom=zoom,
         )
-    )
+        layer_cache.put(key, body, version)
+    return GeoJSONResponse(body)
 
 
 def _lon_lat(text: str) -> tuple[float, float]:

@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, UploadFile
 
 from api.actions import TaskActions
-from api.deps import AppSettings, Conn, CurrentUser
+from api.deps import AppLayerCache, AppSettings, Conn, CurrentUser
 from api.responses import OrjsonResponse
 from api.schemas import (
     DispatchIn,
@@ -36,16 +36,22 @@ _REFUSALS = {
 ACTION = {"response_model": TaskDetail, "responses": _REFUSALS}
 
 
-def task_actions(conn: Conn, user: CurrentUser, settings: AppSettings) -> TaskActions:
-    return TaskActions(conn, user, settings.api_public_url)
+class RequestActions(TaskActions):
+    """TaskActions of this request, which also knows the grid-layer cache to invalidate."""
+
+    def __init__(self, conn: Conn, user: CurrentUser, settings: AppSettings, cache: AppLayerCache):
+        super().__init__(conn, user, settings.api_public_url)
+        self.layer_cache = cache
 
 
-Actions = Annotated[TaskActions, Depends(task_actions)]
+Actions = Annotated[RequestActions, Depends(RequestActions)]
 
 
-def _answer(actions: TaskActions, task_id: int) -> OrjsonResponse:
+def _answer(actions: RequestActions, task_id: int) -> OrjsonResponse:
     conn = actions.conn
     conn.commit()
+    # Our own change shows on the next grid request, before its NOTIFY comes back round.
+    actions.layer_cache.invalidate()
     detail = task_detail(conn, actions.user, task_id)
     # A move can take a task out of the user's view (e.g. returning it): say where it went.
     if detail is None:
