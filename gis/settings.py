@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -58,6 +59,52 @@ class Settings(BaseSettings):
     api_stream_heartbeat_s: float = 15.0
     # How often the API process sweeps for reminders; 0 turns the sweep off.
     api_reminder_check_s: float = 60.0
+
+    # Operators' map (/map). Base layer: "none" (offline: district and community outlines
+    # on a plain background), "local" (a {z}/{x}/{y} tile folder served by the API at
+    # /tiles), "tianditu" (天地图, CGCS2000 ≈ WGS84, needs a key) or "amap" (高德, GCJ-02:
+    # the map shifts every overlay onto the tiles). Only "none" and "local" work offline.
+    map_base_layer: Literal["none", "local", "tianditu", "amap"] = "none"
+    map_tile_dir: Path = PROJECT_ROOT / "data" / "tiles"
+    map_tile_ext: Literal["png", "jpg", "webp"] = "png"
+    map_tile_max_zoom: int = 18
+    map_tianditu_key: str = ""
+    map_tianditu_url: str = (
+        "https://t{s}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile"
+        "&VERSION=1.0.0&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
+        "&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk={key}"
+    )
+    map_amap_url: str = (
+        "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8"
+        "&x={x}&y={y}&z={z}"
+    )
+
+    # Ingest workers (`wangge ingest`): processes, MQTT session, micro-batches.
+    ingest_workers: int = 2
+    ingest_share_group: str = "wangge-ingest"
+    ingest_client_prefix: str = "wangge-ingest"
+    ingest_batch_max: int = 500
+    # Unacknowledged messages the broker may have in flight to one worker (MQTT 5 Receive
+    # Maximum): a batch can never be larger than this.
+    ingest_receive_maximum: int = 2000
+    ingest_session_expiry_s: int = 7 * 86400
+    ingest_registry_refresh_s: float = 60.0
+    ingest_metrics_interval_s: float = 10.0
+    ingest_outbox_poll_s: float = 0.5
+    ingest_timers_poll_s: float = 1.0
+    # Fire incidents: detections within this radius and window merge into one incident;
+    # camera bearings within the bearing window are intersected.
+    fire_merge_radius_m: float = 500.0
+    fire_merge_window_s: float = 600.0
+    fire_bearing_window_s: float = 300.0
+    # Unacknowledged urgent alerts escalate this many minutes after the task was created:
+    # grid head, then community cadres and duty desk, then street and departments (消防).
+    escalation_minutes: list[float] = [3.0, 10.0, 20.0]
+    # Elderly watch: a resident living alone who has not gone out for this many days.
+    elderly_no_exit_days: float = 3.0
+    elderly_watch_interval_s: float = 60.0
+    # SMS to family contacts: "log" (development: log and mark sent) or an HTTP gateway URL.
+    sms_sender: str = "log"
 
     # Demo city
     demo_households: int = 60_000

@@ -1,12 +1,14 @@
-"""``wangge broker …`` (the project's Mosquitto) and ``wangge contract …`` (the MQTT contract)."""
+"""``wangge broker …`` (the project's Mosquitto), ``wangge contract …`` (the MQTT contract)
+and ``wangge ingest`` (the ingest workers)."""
 
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 from gis.settings import PROJECT_ROOT, Settings, get_settings
-from ingest import broker
+from ingest import broker, supervisor
 from ingest.broker_inventory import (
     Inventory,
     inventory_from_db,
@@ -14,6 +16,7 @@ from ingest.broker_inventory import (
     write_credentials_csv,
 )
 from ingest.contract import export_schemas
+from ingest.metrics import read_all
 
 SCHEMA_DIR = PROJECT_ROOT / "docs" / "schemas" / "v1"
 
@@ -78,6 +81,18 @@ def _export_schemas(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ingest(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    if args.status:
+        snapshots = read_all(settings.run_dir)
+        for snapshot in snapshots:
+            print(json.dumps(snapshot, ensure_ascii=False))
+        if not snapshots:
+            print("没有接入进程的指标 / no ingest metrics yet")
+        return 0 if snapshots else 3
+    return supervisor.run(settings, args.workers or settings.ingest_workers)
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     load = argparse.ArgumentParser(add_help=False)
     load.add_argument(
@@ -111,3 +126,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     export.add_argument("--out", type=Path, default=SCHEMA_DIR, help=f"default {SCHEMA_DIR}")
     export.set_defaults(handler=_export_schemas)
+
+    ingest = subparsers.add_parser(
+        "ingest", help="接入进程: 设备消息入库、派单、推送 / run the ingest workers"
+    )
+    ingest.add_argument(
+        "--workers", type=int, default=0, metavar="N", help="工作进程数 / worker processes"
+    )
+    ingest.add_argument(
+        "--status", action="store_true", help="显示各进程计数 / show each worker's counters"
+    )
+    ingest.set_defaults(handler=_ingest)

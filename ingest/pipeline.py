@@ -1,0 +1,294 @@
+"""One micro-batch, from raw MQTT messages to one committed transaction.
+
+validate (contract) → enrich (device registry) → locate → spatial join at each event's time
+→ persist events (idempotent on event_id) → incidents and tasks for the new ones only →
+household activity and device status → outbox. Bad messages become dead letters in the
+same transaction. The caller commits, then acknowledges every message of the batch.
+
+Telemetry is not stored row by row: a reading only moves the household's last water or
+power use forward (household_activity); readings are kept in the event payload of the
+anomalies that matter. Status messages update device.online / last_seen.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import numpy as np
+import psycopg
+
+from gis.settings import Settings
+from gis.spatial_join import GridIndex, utc_datetime64
+from ingest.contract import (
+    ContractViolation,
+    DoorEvent,
+    PowerAnomalyEvent,
+    PowerTelemetry,
+    Status,
+    WaterAnomalyEvent,
+    WaterTelemetry,
+    parse_device_message,
+)
+from ingest.fire import resolve_fires
+from ingest.incidents import Situation, merge_household
+from ingest.locate import Event, locate
+from ingest.persist import (
+    Activity,
+    DeadLetter,
+    EventRow,
+    insert_dead_letters,
+    insert_events,
+    link_events,
+    update_device_status,
+    upsert_activity,
+)
+from ingest.registry import DeviceInfo, DeviceRegistry, HouseholdCodes
+from ingest.rules import rule_for
+from ingest.tasks import create_tasks
+
+STANDBY_W = 80.0
+"""Power at or below this is standby (a fridge), not a sign of life (contract 7.2)."""
+
+
+@dataclass(frozen=True)
+class Received:
+    """One MQTT message as the worker got it."""
+
+    topic: str
+    payload: bytes
+    mid: int = 0
+    qos: int = 1
+    generation: int = 0
+    """Which connection it arrived on: only those of the current one can be acknowledged."""
+    received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+@dataclass
+class BatchResult:
+    counts: Counter = field(default_factory=Counter)
+    """received, events, duplicates, telemetry, status, dead_letter:<reason>, incidents, tasks"""
+    outbox_ids: list[int] = field(default_factory=list)
+    incidents_merged: int = 0
+
+
+@dataclass
+class Context:
+    """What a worker keeps between batches."""
+
+    settings: Settings
+    registry: DeviceRegistry
+    households: HouseholdCodes
+
+
+@dataclass
+class _Sorted:
+    events: list[tuple[Event, DeviceInfo, bytes]] = field(default_factory=list)
+    telemetry: list[tuple[WaterTelemetry | PowerTelemetry, DeviceInfo]] = field(
+        default_factory=list
+    )
+    statuses: list[tuple[Status, DeviceInfo, datetime]] = field(default_factory=list)
+    dead: list[DeadLetter] = field(default_factory=list)
+
+
+def process_batch(
+    conn: psycopg.Connection, batch: list[Received], index: GridIndex, ctx: Context
+) -> BatchResult:
+    """Write the whole batch in the connection's current transaction (no commit here)."""
+    result = BatchResult()
+    result.counts["received"] = len(batch)
+    parsed = _validate_and_enrich(conn, batch, ctx)
+    for letter in parsed.dead:
+        result.counts[f"dead_letter:{letter.reason}"] += 1
+    insert_dead_letters(conn, parsed.dead)
+    situations, activity = _store_events(conn, parsed.events, index, ctx, result)
+    _note_telemetry(parsed.telemetry, activity)
+    result.counts["telemetry"] = len(parsed.telemetry)
+    result.counts["status"] = len(parsed.statuses)
+    upsert_activity(conn, activity)
+    update_device_status(conn, _latest_status(parsed.statuses))
+    _open_incidents(conn, situations, index, ctx.settings, result)
+    return result
+
+
+def _validate_and_enrich(conn: psycopg.Connection, batch: list[Received], ctx: Context) -> _Sorted:
+    sorted_ = _Sorted()
+    valid = []
+    for message in batch:
+        try:
+            valid.append((parse_device_message(message.topic, message.payload), message))
+        except ContractViolation as error:
+            sorted_.dead.append(
+                DeadLetter(
+                    message.topic, message.payload, error.reason, error.detail, error.device_id
+                )
+            )
+    devices = ctx.registry.lookup(conn, {m.device_id for m, _ in valid})
+    for parsed, message in valid:
+        device = devices.get(parsed.device_id)
+        if device is None:
+            sorted_.dead.append(
+                DeadLetter(
+                    message.topic,
+                    message.payload,
+                    "unknown_device",
+                    "device not registered or disabled",
+                    parsed.device_id,
+                )
+            )
+        elif isinstance(parsed, Status):
+            sorted_.statuses.append((parsed, device, message.received_at))
+        elif isinstance(parsed, WaterTelemetry | PowerTelemetry):
+            sorted_.telemetry.append((parsed, device))
+        else:
+            sorted_.events.append((parsed, device, message.payload))
+    return sorted_
+
+
+def _store_events(
+    conn: psycopg.Connection,
+    events: list[tuple[Event, DeviceInfo, bytes]],
+    index: GridIndex,
+    ctx: Context,
+    result: BatchResult,
+) -> tuple[list[Situation], dict[int, Activity]]:
+    """Insert the events; the new ones that open or join incidents, and activity seen."""
+    activity: dict[int, Activity] = {}
+    if not events:
+        return [], activity
+    locations = [locate(event, device) for event, device, _ in events]
+    joined = index.join(
+        np.array([loc.lon for loc in locations]),
+        np.array([loc.lat for loc in locations]),
+        utc_datetime64(event.ts for event, _, _ in events),
+    )
+    rows = [
+        EventRow(
+            event_id=str(event.event_id),
+            device_id=device.id,
+            type=event.type,
+            ts=event.ts,
+            lon=loc.lon,
+            lat=loc.lat,
+            grid_code=joined.grid_code[i],
+            location_method=loc.method,
+            confidence=getattr(event, "confidence", None),
+            bearing_deg=getattr(event, "bearing_deg", None),
+            payload=payload.decode(),
+        )
+        for i, ((event, device, payload), loc) in enumerate(zip(events, locations, strict=True))
+    ]
+    new = insert_events(conn, rows)
+    result.counts["events"] = len(new)
+    result.counts["duplicates"] = len(rows) - len(new)
+    door_codes = [e.household_ref for e, _, _ in events if isinstance(e, DoorEvent)]
+    households = ctx.households.lookup(conn, door_codes) if door_codes else {}
+    situations = []
+    for i, (event, device, _) in enumerate(events):
+        _note_event(event, device, households, activity)
+        row_id = new.pop(rows[i].event_id, None)  # pop: a repeat within the batch is not new
+        rule = rule_for(event.type)
+        if row_id is not None and rule is not None:
+            situations.append(
+                Situation(
+                    row_id,
+                    event,
+                    device,
+                    rule,
+                    locations[i],
+                    joined.grid_code[i],
+                    joined.community_code[i],
+                )
+            )
+    return situations, activity
+
+
+def _note_event(
+    event: Event, device: DeviceInfo, households: dict[str, int], activity: dict[int, Activity]
+) -> None:
+    if isinstance(event, DoorEvent):
+        household = households.get(event.household_ref)
+        if household is not None:
+            column = "last_exit_at" if event.type == "door.exit" else "last_entry_at"
+            activity.setdefault(household, Activity()).saw(column, event.ts)
+    elif isinstance(event, WaterAnomalyEvent | PowerAnomalyEvent) and device.household_id:
+        if event.type.endswith("no_usage"):  # nothing used since ``since``
+            column = (
+                "last_water_use_at" if event.type.startswith("meter.water") else "last_power_use_at"
+            )
+            activity.setdefault(device.household_id, Activity()).saw(column, event.since)
+        else:  # continuous flow: water is being drawn right now
+            activity.setdefault(device.household_id, Activity()).saw("last_water_use_at", event.ts)
+
+
+def _note_telemetry(
+    telemetry: list[tuple[WaterTelemetry | PowerTelemetry, DeviceInfo]],
+    activity: dict[int, Activity],
+) -> None:
+    """A reading that shows use moves the household's last use forward."""
+    for reading, device in telemetry:
+        if device.household_id is None:
+            continue
+        if isinstance(reading, WaterTelemetry):
+            if (reading.readings.flow_l_per_h or 0) > 0:
+                activity.setdefault(device.household_id, Activity()).saw(
+                    "last_water_use_at", reading.ts
+                )
+        elif (reading.readings.power_w or 0) > STANDBY_W:
+            activity.setdefault(device.household_id, Activity()).saw(
+                "last_power_use_at", reading.ts
+            )
+
+
+def _latest_status(
+    statuses: list[tuple[Status, DeviceInfo, datetime]],
+) -> dict[str, tuple[bool, datetime]]:
+    """Per device, its newest status. A last will's ts is its connect time (contract 9),
+    so the moment it arrived counts instead."""
+    latest: dict[str, tuple[bool, datetime]] = {}
+    for status, device, received_at in statuses:
+        seen = received_at if status.reason == "last_will" else min(status.ts, received_at)
+        if device.id not in latest or seen >= latest[device.id][1]:
+            latest[device.id] = (status.state == "online", seen)
+    return latest
+
+
+def _open_incidents(
+    conn: psycopg.Connection,
+    situations: list[Situation],
+    index: GridIndex,
+    settings: Settings,
+    result: BatchResult,
+) -> None:
+    fires = resolve_fires(conn, [s for s in situations if s.is_fire], index, settings)
+    opened, incident_of = merge_household(conn, [s for s in situations if not s.is_fire])
+    opened += fires.opened
+    incident_of |= fires.incident_of
+    link_events(conn, incident_of)
+    result.counts["incidents"] = len(opened)
+    result.incidents_merged = len(incident_of) - len(opened)
+    result.outbox_ids += create_tasks(conn, opened, settings)
+    result.counts["tasks"] = len(opened)
+    result.outbox_ids += relocation_pushes(conn, fires.relocated, settings)
+
+
+def relocation_pushes(
+    conn: psycopg.Connection, incidents: set[int], settings: Settings
+) -> list[int]:
+    """An ``updated`` push to the assignee of each open task whose fire is now better located."""
+    if not incidents:
+        return []
+    from ingest.task_messages import queue_pushes
+
+    rows = conn.execute(
+        "SELECT t.id, t.assignee_id FROM task t WHERE t.incident_id = ANY(%s) "
+        "AND t.assignee_id IS NOT NULL AND t.state NOT IN ('closed', 'invalid', 'duplicate')",
+        (sorted(incidents),),
+    ).fetchall()
+    return queue_pushes(
+        conn,
+        [(task, (worker, "assignee")) for task, worker in rows],
+        "updated",
+        settings.api_public_url,
+    )

@@ -1,0 +1,108 @@
+"""What each kind of situation becomes: category, urgency, merge scope, who else is told.
+
+Event types not listed here (door passages) are stored and feed the watchdogs, but do not
+open incidents. ``door.no_exit`` is raised by the elderly watchdog, not by a device.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Urgency = Literal["urgent", "normal"]
+MergeScope = Literal["fire", "household"]
+"""fire: same camera or same place within the fire window (spatial, under an advisory
+lock); household: one open incident per household and type (the merge_key)."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    type: str
+    category: str
+    """As in gis.deadlines (fire, elderly, water_leak, …), which sets the due time."""
+    merge: MergeScope
+    urgent_always: bool
+    """Urgent whoever it concerns; otherwise urgent only for a resident living alone."""
+    alert_local_leaders: bool
+    """Tell the grid head and the community cadres at once, besides the assignee."""
+    escalates: bool
+    """Escalate on the escalation_minutes timer until someone accepts."""
+    notify_family: bool
+    """Tell a lone resident's family contact (SMS outbox)."""
+    department: str | None
+    """The department called at the last escalation level (社区吹哨、部门报到)."""
+    title_zh: str
+    title_en: str
+
+    def urgency(self, lives_alone: bool) -> Urgency:
+        return "urgent" if self.urgent_always or lives_alone else "normal"
+
+
+def _fire(type_: str, what_zh: str, what_en: str) -> Rule:
+    return Rule(
+        type=type_,
+        category="fire",
+        merge="fire",
+        urgent_always=True,
+        alert_local_leaders=True,
+        escalates=True,
+        notify_family=False,
+        department="消防",
+        title_zh=f"疑似火情({what_zh})——请立即核实",
+        title_en=f"Suspected fire ({what_en}): verify now",
+    )
+
+
+def _elderly(type_: str, category: str, what_zh: str, what_en: str) -> Rule:
+    return Rule(
+        type=type_,
+        category=category,
+        merge="household",
+        urgent_always=False,
+        alert_local_leaders=False,
+        escalates=False,
+        notify_family=True,
+        department=None,
+        title_zh=f"{what_zh}——请上门探访",
+        title_en=f"{what_en}: visit the household",
+    )
+
+
+RULES: dict[str, Rule] = {
+    rule.type: rule
+    for rule in (
+        _fire("fire.smoke", "烟雾", "smoke"),
+        _fire("fire.flame", "明火", "flame"),
+        _elderly("meter.water.no_usage", "elderly", "长时间未用水", "No water used for too long"),
+        _elderly(
+            "meter.power.no_usage", "elderly", "长时间未用电", "No electricity used for too long"
+        ),
+        _elderly(
+            "meter.water.continuous_flow",
+            "water_leak",
+            "持续用水不停",
+            "Water running without a break",
+        ),
+        _elderly(
+            "door.no_exit",
+            "elderly",
+            "独居老人多日未出门",
+            "Resident living alone has not gone out for days",
+        ),
+    )
+}
+
+
+def rule_for(event_type: str) -> Rule | None:
+    return RULES.get(event_type)
+
+
+def household_key_prefix(event_type: str) -> str:
+    return f"{event_type}:household:"
+
+
+def household_merge_key(event_type: str, household_id: int | None, device_id: str) -> str:
+    """One open incident per household and situation (per device if it serves none)."""
+    if household_id is None:
+        return f"{event_type}:device:{device_id}"
+    return f"{household_key_prefix(event_type)}{household_id}"

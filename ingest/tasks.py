@@ -1,0 +1,152 @@
+"""Work orders for newly opened incidents, filed and dispatched by rule in the batch's
+transaction: task rows, their transitions, who was notified, and the outbox rows that push
+them (MQTT to workers, SMS to a lone resident's family) once the batch has committed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from gis.deadlines import due_at
+from gis.settings import Settings
+from gis.workorders import AUTO_DISPATCH_PATH, check_transition
+from ingest.incidents import NewIncident
+from ingest.routing import Place, Recipient, responsible
+from ingest.task_messages import insert_outbox, queue_pushes
+
+ACTOR = "system:rules"
+
+_INSERT_TASKS = """
+INSERT INTO task (incident_id, grid_code, community_code, assignee_id, state, urgency,
+                  category, title, description, location_method, next_escalation_at, due_at)
+SELECT * FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[],
+                     %s::text[], %s::text[], %s::text[], %s::text[], %s::text[],
+                     %s::timestamptz[], %s::timestamptz[])
+RETURNING id, incident_id
+"""
+
+
+def first_escalation_at(created: datetime, escalates: bool, settings: Settings) -> datetime | None:
+    if not escalates or not settings.escalation_minutes:
+        return None
+    return created + timedelta(minutes=settings.escalation_minutes[0])
+
+
+def _path(has_assignee: bool) -> tuple[str, ...]:
+    """reported → filed → dispatched; without anyone to dispatch to, it waits filed."""
+    return AUTO_DISPATCH_PATH if has_assignee else AUTO_DISPATCH_PATH[:2]
+
+
+def create_tasks(
+    conn: psycopg.Connection, incidents: Sequence[NewIncident], settings: Settings
+) -> list[int]:
+    """One task per incident; returns the outbox ids to push after commit."""
+    if not incidents:
+        return []
+    people = responsible(
+        conn, [Place(i.grid_code, i.community_code, i.first_seen) for i in incidents]
+    )
+    now = datetime.now(UTC)
+    paths = [_path(p.assignee is not None) for p in people]
+    rows = conn.execute(
+        _INSERT_TASKS,
+        (
+            [i.id for i in incidents],
+            [i.grid_code for i in incidents],
+            [i.community_code for i in incidents],
+            [p.assignee[0] if p.assignee else None for p in people],
+            [path[-1] for path in paths],
+            [i.urgency for i in incidents],
+            [i.rule.category for i in incidents],
+            [i.rule.title_zh for i in incidents],
+            [i.description_zh for i in incidents],
+            [i.location_method for i in incidents],
+            [first_escalation_at(now, i.rule.escalates, settings) for i in incidents],
+            [due_at(now, i.rule.category, i.urgency) for i in incidents],
+        ),
+    ).fetchall()
+    task_of = {incident_id: task_id for task_id, incident_id in rows}
+    tasks = [task_of[i.id] for i in incidents]
+    _log_transitions(conn, tasks, paths, people)
+    recipients = [
+        (task, r)
+        for task, p in zip(tasks, people, strict=True)
+        for r in ([p.assignee] if p.assignee else []) + list(p.alerts)
+    ]
+    record_notifications(conn, recipients, level=0)
+    outbox = queue_pushes(conn, recipients, "assigned", settings.api_public_url)
+    return outbox + _tell_families(conn, incidents, task_of)
+
+
+def _log_transitions(
+    conn: psycopg.Connection,
+    tasks: Sequence[int],
+    paths: Sequence[tuple[str, ...]],
+    people: Sequence,
+) -> None:
+    rows = []
+    for task, path, person in zip(tasks, paths, people, strict=True):
+        previous = None
+        for state in path:
+            if previous is not None:
+                check_transition(task, previous, state)
+            data = {"assignee_id": person.assignee[0]} if state == "dispatched" else None
+            rows.append((task, previous, state, Jsonb(data) if data else None))
+            previous = state
+    conn.execute(
+        "INSERT INTO task_transition (task_id, from_state, to_state, actor, note, data) "
+        "SELECT u.task, u.from_state, u.to_state, %s, %s, u.data "
+        "FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::jsonb[]) "
+        "AS u(task, from_state, to_state, data)",
+        (ACTOR, "按规则自动处理 (filed by rule)", *map(list, zip(*rows, strict=True))),
+    )
+
+
+def record_notifications(
+    conn: psycopg.Connection, recipients: Sequence[tuple[int, Recipient]], level: int
+) -> None:
+    if not recipients:
+        return
+    conn.execute(
+        "INSERT INTO task_notification (task_id, worker_id, role, level) "
+        "SELECT u.task, u.worker, u.role, %s "
+        "FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS u(task, worker, role) "
+        "ON CONFLICT ON CONSTRAINT task_notification_once DO NOTHING",
+        (
+            level,
+            [t for t, _ in recipients],
+            [w for _, (w, _) in recipients],
+            [role for _, (_, role) in recipients],
+        ),
+    )
+
+
+def _tell_families(
+    conn: psycopg.Connection, incidents: Sequence[NewIncident], task_of: dict[int, int]
+) -> list[int]:
+    """SMS to the family contact of a resident living alone (the sender is pluggable)."""
+    concerned = {
+        i.household_id: i
+        for i in incidents
+        if i.rule.notify_family and i.lives_alone and i.household_id is not None
+    }
+    if not concerned:
+        return []
+    contacts = conn.execute(
+        "SELECT id, family_contact_phone, family_contact_name, code FROM household "
+        "WHERE id = ANY(%s) AND family_contact_phone IS NOT NULL",
+        (sorted(concerned),),
+    ).fetchall()
+    rows = []
+    for household_id, phone, name, code in contacts:
+        incident = concerned[household_id]
+        text = (
+            f"【网格通知】{name or '家属'}您好: 您家人(户号 {code})出现"
+            f"“{incident.rule.title_zh.split('——')[0]}”情况, 网格员将上门探访。"
+        )
+        payload = {"text": text, "task_id": task_of[incident.id], "household_code": code}
+        rows.append((phone, Jsonb(payload), task_of[incident.id]))
+    return insert_outbox(conn, "sms", rows)
