@@ -46,3 +46,20 @@ def database_url(template_database: str) -> Iterator[str]:
         yield url
     finally:
         admin.drop_database(url)
+
+
+@pytest.fixture
+def world(database_url: str):
+    """A small seeded world (2 communities, 3 grids, people, workers, logins) for API tests."""
+    from tests.api_world import seed_world
+
+    return seed_world(database_url)
+
+
+@pytest.fixture
+def client(database_url: str, tmp_path: Path, world):
+    """A TestClient of the API app over the seeded world."""
+    from tests.api_world import api_client
+
+    with api_client(database_url, tmp_path) as test_client:
+        yield test_client

@@ -3,25 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from gis.db import connect
-from tests.api_world import PASSWORD, World, api_client, login, seed_world
-
-
-@pytest.fixture
-def world(database_url: str) -> World:
-    return seed_world(database_url)
-
-
-@pytest.fixture
-def client(database_url: str, tmp_path: Path, world: World) -> Iterator[TestClient]:
-    with api_client(database_url, tmp_path) as client:
-        yield client
+from tests.api_world import PASSWORD, login
 
 
 def test_login_returns_a_token_that_identifies_the_user(client: TestClient) -> None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,18 +10,7 @@ from fastapi.testclient import TestClient
 from api.geojson import coordinate_decimals, simplify_tolerance
 from api.layer_cache import LayerCache
 from gis.db import connect
-from tests.api_world import GRID_A1, GRID_A2, GRID_B1, World, api_client, login, seed_world
-
-
-@pytest.fixture
-def world(database_url: str) -> World:
-    return seed_world(database_url)
-
-
-@pytest.fixture
-def client(database_url: str, tmp_path: Path, world: World) -> Iterator[TestClient]:
-    with api_client(database_url, tmp_path) as client:
-        yield client
+from tests.api_world import GRID_A1, GRID_A2, GRID_B1, World, login
 
 
 def _vertices(feature: dict) -> int:

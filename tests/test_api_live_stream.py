@@ -19,7 +19,7 @@ from fastapi import FastAPI
 
 from api.app import create_app
 from gis.db import connect
-from tests.api_world import GRID_A1, PASSWORD, World, api_settings, seed_world
+from tests.api_world import GRID_A1, PASSWORD, World, api_settings
 
 DELIVERY_LIMIT_S = 1.0
 
@@ -114,11 +114,6 @@ def _token(base_url: str, username: str) -> str:
         f"{base_url}/api/auth/login", json={"username": username, "password": PASSWORD}
     )
     return response.json()["access_token"]
-
-
-@pytest.fixture
-def world(database_url: str) -> World:
-    return seed_world(database_url)
 
 
 @pytest.fixture

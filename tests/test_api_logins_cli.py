@@ -5,25 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 
 from gis.db import connect
-from tests.api_world import World, api_client, seed_world
-
-
-@pytest.fixture
-def world(database_url: str) -> World:
-    return seed_world(database_url)
-
-
-@pytest.fixture
-def client(database_url: str, tmp_path: Path, world: World) -> Iterator[TestClient]:
-    with api_client(database_url, tmp_path) as client:
-        yield client
+from tests.api_world import World
 
 
 def _wangge(database_url: str, *args: str) -> subprocess.CompletedProcess:

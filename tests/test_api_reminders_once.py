@@ -6,17 +6,10 @@ import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import pytest
-
 from api.reminders import send_reminders
 from gis.db import connect
 from ingest.contract import TaskMessage
-from tests.api_world import World, api_settings, seed_world
-
-
-@pytest.fixture
-def world(database_url: str) -> World:
-    return seed_world(database_url)
+from tests.api_world import World, api_settings
 
 
 def _sweep(database_url: str, now: datetime, tmp_path: Path) -> int:

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 
 from gis.db import connect
@@ -15,23 +12,10 @@ from tests.api_world import (
     GRID_A2,
     GRID_B1,
     World,
-    api_client,
     login,
-    seed_world,
 )
 
 FULL_ID_NUMBER = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx]|(?<![0-9])[0-9]{15}(?![0-9])")
-
-
-@pytest.fixture
-def world(database_url: str) -> World:
-    return seed_world(database_url)
-
-
-@pytest.fixture
-def client(database_url: str, tmp_path: Path, world: World) -> Iterator[TestClient]:
-    with api_client(database_url, tmp_path) as client:
-        yield client
 
 
 def _ids(response) -> set:  # noqa: ANN001 - an httpx response

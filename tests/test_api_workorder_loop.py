@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import struct
 import zlib
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from gis.db import connect
 from ingest.contract import TaskMessage
-from tests.api_world import World, api_client, api_settings, login, seed_world
+from tests.api_world import World, api_settings, login
 
 
 def tiny_png() -> bytes:
@@ -30,17 +29,6 @@ def tiny_png() -> bytes:
     return (
         b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
     )
-
-
-@pytest.fixture
-def world(database_url: str) -> World:
-    return seed_world(database_url)
-
-
-@pytest.fixture
-def client(database_url: str, tmp_path: Path, world: World) -> Iterator[TestClient]:
-    with api_client(database_url, tmp_path) as client:
-        yield client
 
 
 def test_workorder_full_loop_over_http_with_photo_and_second_round(
