@@ -141,15 +141,16 @@ def _match(
     window: timedelta,
     radius_m: float,
 ) -> OpenFire | None:
-    """The nearest open fire this detection belongs to: the same camera within the window,
-    or a place within the radius (plus the incident's own uncertainty)."""
+    """The nearest open fire within the window this detection belongs to: a place within
+    the radius (plus the incident's own uncertainty), a bearing passing that close, or —
+    for a camera that reports neither — the fire it already reported."""
     best: tuple[float, OpenFire] | None = None
     loc = situation.location
     for fire in fires:
         if fire.last_seen < situation.ts - window:
             continue
-        if situation.device.id in fire.device_ids:
-            gap = 0.0
+        if loc.method == "device" and situation.device.id in fire.device_ids:
+            gap = 0.0  # the same camera again, and it cannot say where
         elif loc.method == "bearing_only" and bearing is not None:
             gap = distance_to_ray_m(bearing, fire.lon, fire.lat)
         else:

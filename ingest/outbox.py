@@ -119,7 +119,7 @@ class OutboxPusher(threading.Thread):
         self.poll_s = poll_s
         self.on_sent = on_sent
         self._handed: queue.SimpleQueue[list[int]] = queue.SimpleQueue()
-        self._stop = threading.Event()
+        self._halt = threading.Event()
 
     def hand_over(self, outbox_ids: list[int]) -> None:
         """Rows just committed: send them now rather than at the next sweep."""
@@ -127,16 +127,16 @@ class OutboxPusher(threading.Thread):
             self._handed.put(outbox_ids)
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
         self._handed.put([])
         self.join(10)
 
     def run(self) -> None:
         next_sweep = 0.0
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             try:
                 with connect(self.database_url) as conn:
-                    while not self._stop.is_set():
+                    while not self._halt.is_set():
                         ids = self._take(max(0.0, next_sweep - time.monotonic()))
                         if ids:
                             self.push(conn, ids)
@@ -146,12 +146,12 @@ class OutboxPusher(threading.Thread):
                             next_sweep = time.monotonic() + self.poll_s
             except psycopg.OperationalError as error:
                 log.warning("outbox: database unavailable (%s); retrying", error)
-                self._stop.wait(1.0)
+                self._halt.wait(1.0)
             except ChannelDown:
-                self._stop.wait(0.5)
+                self._halt.wait(0.5)
             except Exception:
                 log.exception("outbox pusher failed; restarting it")
-                self._stop.wait(1.0)
+                self._halt.wait(1.0)
 
     def _take(self, timeout_s: float) -> list[int]:
         ids: list[int] = []

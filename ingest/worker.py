@@ -267,17 +267,17 @@ class Timers(threading.Thread):
             (settings.ingest_registry_refresh_s, self._reload),
             (settings.ingest_metrics_interval_s, self._metrics),
         ]
-        self._stop = threading.Event()
+        self._halt = threading.Event()
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
         self.join(10)
 
     def run(self) -> None:
         due = [0.0] * len(self.jobs)
         tick = min(period for period, _ in self.jobs)
         conn: psycopg.Connection | None = None
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             try:
                 if conn is None or conn.closed:
                     conn = psycopg.connect(libpq_dsn(self.worker.settings.database_url))
@@ -294,7 +294,7 @@ class Timers(threading.Thread):
                 conn = None
             except Exception:
                 log.exception("timer job failed")
-            self._stop.wait(tick)
+            self._halt.wait(tick)
         if conn is not None:
             conn.close()
 

@@ -1,7 +1,7 @@
 """A small world for the ingest tests, written with SQL into a fresh test database, and
 helpers to build device messages and run real ingest worker processes against it.
 
-One street, two communities, four grids (all valid since 2026-01-01):
+One street, two communities, four grids (all valid since 2025-01-01):
   A1 has a full-time worker (w_a1; w_old held it in 2025) and the grid head head_a;
   A2 has nobody full-time: its grid head head_a is responsible;
   B1 has w_b1; B2 has nobody at all: the community duty desk desk_b is responsible.
@@ -116,7 +116,7 @@ def seed_world(database_url: str) -> World:
         for code, geom in GRIDS.items():
             conn.execute(
                 "INSERT INTO grid (code, community_code, name, geom, valid_from, source) "
-                "VALUES (%s, left(%s, 12), %s, %s, '2026-01-01', 't')",
+                "VALUES (%s, left(%s, 12), %s, %s, '2025-01-01', 't')",
                 (code, code, f"网格{code[-3:]}", _wkt(geom)),
             )
         households = {}
@@ -327,4 +327,5 @@ def wait_subscribed(
 
 def scalar(database_url: str, sql: str, *params):  # noqa: ANN201 - any column type
     with connect(database_url) as conn:
-        return conn.execute(sql, params).fetchone()[0]
+        row = conn.execute(sql, params).fetchone()
+    return None if row is None else row[0]
