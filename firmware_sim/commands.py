@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -11,6 +13,7 @@ from firmware_sim import scenarios
 from firmware_sim.cameras import can_see
 from firmware_sim.fleet import Fleet
 from firmware_sim.inventory import DeviceSpec, read_inventory
+from firmware_sim.live import LivePlan, run_live
 from firmware_sim.load import run_load
 from firmware_sim.settings import SimSettings
 
@@ -94,6 +97,22 @@ def _load(args: argparse.Namespace) -> int:
     return 0 if result.refused == 0 and result.acked == result.sent else 1
 
 
+def _live(args: argparse.Namespace) -> int:
+    plan = LivePlan(
+        households=args.households,
+        fire_every_s=args.fire_every,
+        alarm_every_s=args.alarm_every,
+        duration_s=args.duration,
+    )
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        run_live(read_inventory(args.devices), _settings(args), plan, stop)
+    except KeyboardInterrupt:
+        stop.set()
+    return 0
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     sim = subparsers.add_parser(
         "sim",
@@ -124,6 +143,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     stay.add_argument("--days", type=float, default=3.0, help="replayed history, days")
     stay.add_argument("--stopped-hours", type=float, default=30.0, help="since when, hours ago")
     stay.set_defaults(handler=_stay_in)
+
+    live = modes.add_parser("live", help="演示: 持续运行的城市 / a living city for the demo")
+    live.add_argument("--households", type=int, default=LivePlan.households)
+    live.add_argument("--fire-every", type=float, default=LivePlan.fire_every_s, help="seconds")
+    live.add_argument("--alarm-every", type=float, default=LivePlan.alarm_every_s, help="seconds")
+    live.add_argument("--duration", type=float, default=0.0, help="seconds; 0 = until stopped")
+    live.set_defaults(handler=_live)
 
     load = modes.add_parser("load", help="压测 / load test", epilog=EPILOG)
     load.add_argument("--devices", dest="count", type=int, required=True, help="number of devices")
