@@ -32,3 +32,16 @@ def as_coordinates(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.nda
     if not (np.isfinite(x).all() and np.isfinite(y).all()):
         raise ValueError("lon and lat must be finite")
     return x, y
+
+
+def digit_codes(numbers: np.ndarray, digits: int) -> np.ndarray:
+    """Codes that travelled as integers, back as zero-padded strings (negative: None).
+
+    Grid, community and district codes are digit strings of fixed length (schema checks),
+    so the integer form loses nothing and lets results travel as fixed-width binary.
+    """
+    unique, inverse = np.unique(numbers, return_inverse=True)
+    strings = [None if n < 0 else f"{n:0{digits}d}" for n in unique.tolist()]
+    table = np.empty(len(strings), dtype=object)
+    table[:] = strings
+    return table[inverse]

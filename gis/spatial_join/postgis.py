@@ -1,7 +1,12 @@
 """The spatial join in PostGIS: a batch is COPYed into a temp table and joined in one query.
 
 The semantics are those of GridIndex.join (see gis/spatial_join/__init__.py); the per-point
-logic is one SQL fragment, LOCATE, used both for batches and for single points.
+logic is one SQL fragment, LOCATE, used for single points and for the points of a batch
+that the cell raster does not answer. A batch first hash-joins its points' cells with
+grid_cell (migration 0004), which answers most points at current moments without probing
+the GiST index; only the others (in cells that several grids share, outside every grid,
+or at a moment before the current grids) go through LOCATE. Results come back as one
+fixed-width binary COPY, codes as integers.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from psycopg import sql
 
 from gis.models import SRID
 from gis.settings import get_settings
-from gis.spatial_join.arrays import as_coordinates
+from gis.spatial_join.arrays import as_coordinates, digit_codes
 from gis.spatial_join.binary_copy import POSTGRES_EPOCH_US, encode_rows, ewkb_points
 from gis.spatial_join.connection import ConnOrUrl, connection
 from gis.spatial_join.metric import LocalMetric, reference_latitude
@@ -30,6 +35,7 @@ from gis.spatial_join.result import (
 )
 
 POINT_TABLE = "spatial_join_point"
+GRID_CODE_DIGITS, COMMUNITY_CODE_DIGITS, DISTRICT_CODE_DIGITS = 15, 12, 6
 
 LOCATE = """
 SELECT p.i,
@@ -78,6 +84,66 @@ LEFT JOIN LATERAL (
 A grid's community and district are the prefixes of its code (schema constraints)."""
 
 
+CURRENT_GRID_BY_CELL = """
+SELECT p.i, min(c.grid_code) AS code
+FROM {points} AS p
+CROSS JOIN grid_raster AS r
+CROSS JOIN LATERAL (
+    SELECT floor((p.x - r.x0) / r.dx) AS x, floor((p.y - r.y0) / r.dy) AS y
+) AS cell
+JOIN grid_cell AS c ON c.cell = (cell.y * r.nx + cell.x)::int8
+LEFT JOIN grid AS g ON NOT c.covers AND g.id = c.grid_id
+WHERE p.at >= r.valid_since
+  AND cell.x >= 0 AND cell.x < r.nx AND cell.y >= 0 AND cell.y < r.ny
+  AND (c.covers OR ST_Intersects(g.geom, p.geom))
+GROUP BY p.i
+"""
+"""Per point of {points} (columns i, x, y, geom, at) at or after the raster's valid_since,
+the smallest current grid intersecting it: its cell's only grid when that grid covers the
+cell, else the smallest of the cell's grids that the point intersects. Points that no
+current grid intersects, outside the raster, or at earlier moments are left out."""
+
+PACKED = """
+SELECT string_agg(
+    int4send(i)
+    || int8send(coalesce(grid_code::int8, -1))
+    || int2send(method::int2)
+    || float8send(coalesce(distance_m, 'NaN'))
+    || int8send(coalesce(community_code::int8, -1))
+    || int8send(coalesce(district_code::int8, -1)),
+    ''::bytea)
+FROM ({located}) AS located
+"""
+"""LOCATE's rows packed into one bytea of fixed-width ROW_TYPE records, codes as integers
+(see digit_codes) and NULLs as -1 or NaN: one value to fetch instead of a row per point."""
+
+BATCH = """
+WITH by_cell AS MATERIALIZED ({by_cell})
+{packed}
+"""
+"""A whole batch: by cell where the raster answers, LOCATE for the other points."""
+
+BY_CELL_LOCATED = """
+SELECT i, code AS grid_code, {inside} AS method, 0.0::float8 AS distance_m,
+       left(code, 12) AS community_code, left(code, 6) AS district_code
+FROM by_cell
+UNION ALL
+({locate})
+"""
+
+ROW_TYPE = np.dtype(
+    [
+        ("i", ">i4"),
+        ("grid_code", ">i8"),
+        ("method", ">i2"),
+        ("distance_m", ">f8"),
+        ("community_code", ">i8"),
+        ("district_code", ">i8"),
+    ]
+)
+"""One record of PACKED (the *send functions write big-endian)."""
+
+
 def _locate(points: sql.Composable) -> sql.Composed:
     return sql.SQL(LOCATE).format(
         points=points,
@@ -85,6 +151,31 @@ def _locate(points: sql.Composable) -> sql.Composed:
         nearest=sql.Literal(METHOD_NEAREST),
         unassigned=sql.Literal(METHOD_UNASSIGNED),
     )
+
+
+def _batch_query(points: sql.Identifier) -> sql.Composed:
+    unanswered = sql.SQL(
+        "(SELECT p.i, p.geom, p.at FROM {points} AS p"
+        " WHERE NOT EXISTS (SELECT FROM by_cell AS b WHERE b.i = p.i))"
+    ).format(points=points)
+    located = sql.SQL(BY_CELL_LOCATED).format(
+        inside=sql.Literal(METHOD_INSIDE), locate=_locate(unanswered)
+    )
+    return sql.SQL(BATCH).format(
+        by_cell=sql.SQL(CURRENT_GRID_BY_CELL).format(points=points),
+        packed=_packed(located),
+    )
+
+
+def _packed(located: sql.Composable) -> sql.Composed:
+    return sql.SQL(PACKED).format(located=located)
+
+
+def _fetch_result(
+    conn: psycopg.Connection, query: sql.Composed, parameters: dict, count: int
+) -> JoinResult:
+    packed = conn.execute(query, parameters, binary=True).fetchone()[0]
+    return _result(np.frombuffer(packed or b"", dtype=ROW_TYPE), count)
 
 
 def _parameters(
@@ -111,12 +202,18 @@ def _batch(
     moments = moments_us(at, len(lon))
     with conn.transaction():
         conn.execute("SET LOCAL jit = off")  # compiling costs more than a batch gains
-        conn.execute(f"CREATE TEMP TABLE {POINT_TABLE} (i int4, geom geometry, at timestamptz)")
+        conn.execute("SET LOCAL work_mem = '64MB'")  # grid_cell's hash stays in memory
+        conn.execute(
+            f"CREATE TEMP TABLE {POINT_TABLE}"
+            " (i int4, x float8, y float8, geom geometry, at timestamptz)"
+        )
         with conn.cursor().copy(f"COPY {POINT_TABLE} FROM STDIN (FORMAT BINARY)") as copy:
             copy.write(
                 encode_rows(
                     {
                         "i": np.arange(len(lon), dtype=np.int32),
+                        "x": lon,
+                        "y": lat,
                         "geom": ewkb_points(lon, lat, SRID),
                         "at": moments - POSTGRES_EPOCH_US,
                     }
@@ -139,8 +236,8 @@ def join_postgis(
     Runs in its own transaction (a savepoint if ``conn`` is already in one).
     """
     with connection(conn_or_url) as conn, _batch(conn, lon, lat, at) as points:
-        rows = conn.execute(_locate(points), _parameters(conn, tolerance_m, lat0)).fetchall()
-    return _result(rows, len(lon))
+        parameters = _parameters(conn, tolerance_m, lat0)
+        return _fetch_result(conn, _batch_query(points), parameters, len(lon))
 
 
 def explain_join(
@@ -153,7 +250,7 @@ def explain_join(
 ) -> str:
     """EXPLAIN ANALYZE of join_postgis's query for this batch (is the GiST index probed?)."""
     with connection(conn_or_url) as conn, _batch(conn, lon, lat, at) as points:
-        explain = sql.SQL("EXPLAIN (ANALYZE, COSTS OFF) ") + _locate(points)
+        explain = sql.SQL("EXPLAIN (ANALYZE, COSTS OFF) ") + _batch_query(points)
         rows = conn.execute(explain, _parameters(conn, tolerance_m, lat0)).fetchall()
     return "\n".join(row[0] for row in rows)
 
@@ -180,22 +277,18 @@ def locate_point(
         "srid": SRID,
         "at": aware(at),
     }
-    return _result(conn.execute(_locate(point), parameters).fetchall(), 1)
+    return _fetch_result(conn, _packed(_locate(point)), parameters, 1)
 
 
-def _result(rows: list[tuple], count: int) -> JoinResult:
-    """Rows (i, grid, method, distance, community, district) as a JoinResult in point order."""
-    grid = np.full(count, None, dtype=object)
-    method = np.full(count, METHOD_UNASSIGNED, dtype=np.int8)
-    distance = np.full(count, np.nan)
-    community = np.full(count, None, dtype=object)
-    district = np.full(count, None, dtype=object)
-    if rows:
-        i, grid_codes, methods, metres, communities, districts = zip(*rows, strict=True)
-        order = np.fromiter(i, dtype=np.int64, count=len(rows))
-        grid[order] = grid_codes
-        method[order] = methods
-        distance[order] = np.array(metres, dtype=np.float64)
-        community[order] = communities
-        district[order] = districts
-    return JoinResult(grid, METHODS[method], distance, community, district)
+def _result(rows: np.ndarray, count: int) -> JoinResult:
+    """ROW_TYPE records, one per point, as a JoinResult in point order."""
+    rows = rows[np.argsort(rows["i"])]
+    if not np.array_equal(rows["i"], np.arange(count)):
+        raise RuntimeError("the join must return exactly one row per point")
+    return JoinResult(
+        digit_codes(rows["grid_code"], GRID_CODE_DIGITS),
+        METHODS[rows["method"]],
+        rows["distance_m"].astype(np.float64),
+        digit_codes(rows["community_code"], COMMUNITY_CODE_DIGITS),
+        digit_codes(rows["district_code"], DISTRICT_CODE_DIGITS),
+    )
