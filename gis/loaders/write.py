@@ -119,7 +119,8 @@ PLANS: dict[str, WritePlan] = {
             "version, source) SELECT s.code, s.community_code, s.name, s.geom, "
             "s.household_target, s.valid_from, "
             "1 + coalesce((SELECT max(p.version) FROM grid p WHERE p.code = s.code), 0), "
-            "s.source FROM {stage} s",
+            # In code order: a GiST index grown row by row across the district probes ~3x slower.
+            "s.source FROM {stage} s ORDER BY s.code",
         ),
     ),
     "building": WritePlan(
