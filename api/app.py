@@ -18,7 +18,18 @@ from api.layer_cache import LayerCache
 from api.live import LiveHub
 from api.reminders import reminder_loop
 from api.responses import OrjsonResponse
-from api.routes import auth, devices, events, geo, open311, people, stream, tasks, workflow
+from api.routes import (
+    auth,
+    devices,
+    events,
+    geo,
+    map_pages,
+    open311,
+    people,
+    stream,
+    tasks,
+    workflow,
+)
 from gis.db import libpq_dsn
 from gis.settings import Settings, get_settings
 from gis.workorders import IllegalTransition
@@ -81,6 +92,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.layer_cache = LayerCache()
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(IllegalTransition, _illegal_transition)
-    for module in (auth, geo, tasks, workflow, people, devices, events, open311, stream):
+    for module in (auth, geo, tasks, workflow, people, devices, events, open311, stream, map_pages):
         app.include_router(module.router)
     return app

@@ -1,0 +1,67 @@
+// Talking to the API: same origin, the HttpOnly cookie authenticates every call.
+
+export class ApiError extends Error {
+  constructor(status, detail) {
+    super(detail);
+    this.status = status;
+    this.detail = detail;
+  }
+}
+
+function detailOf(body) {
+  if (typeof body === 'string') return body;
+  const detail = body?.detail;
+  if (typeof detail === 'string') return detail;
+  if (Array.isArray(detail)) return detail.map((item) => item.msg).join('; ');
+  return JSON.stringify(body);
+}
+
+export function toLogin() {
+  const next = window.location.pathname + window.location.search;
+  window.location.assign(`/login?next=${encodeURIComponent(next)}`);
+}
+
+async function request(url, options = {}) {
+  const response = await fetch(url, { credentials: 'same-origin', ...options });
+  if (response.status === 401) {
+    toLogin();
+    throw new ApiError(401, 'not logged in');
+  }
+  const json = (response.headers.get('content-type') || '').includes('json');
+  const body = response.status === 204 ? null : json ? await response.json() : await response.text();
+  if (!response.ok) throw new ApiError(response.status, detailOf(body));
+  return body;
+}
+
+export function getJSON(url, signal) {
+  return request(url, { signal });
+}
+
+export function postJSON(url, body) {
+  return request(url, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body ?? {}),
+  });
+}
+
+export function postForm(url, formData) {
+  return request(url, { method: 'POST', body: formData });
+}
+
+/** ``minx,miny,maxx,maxy`` of Leaflet bounds, clamped to valid WGS84. */
+export function bboxParam(bounds) {
+  const clamp = (value, limit) => Math.max(-limit, Math.min(limit, value));
+  return [
+    clamp(bounds.getWest(), 180),
+    clamp(bounds.getSouth(), 90),
+    clamp(bounds.getEast(), 180),
+    clamp(bounds.getNorth(), 90),
+  ]
+    .map((value) => value.toFixed(6))
+    .join(',');
+}
+
+export function isAbort(error) {
+  return error?.name === 'AbortError';
+}

@@ -1,0 +1,141 @@
+// One task: its facts, the buttons the user may press, its history and photos.
+import { ApiError, getJSON } from './api.js';
+import { clear, h } from './dom.js';
+import { formatDue, formatTime } from './format.js';
+import { label, onLanguageChange, t } from './i18n.js';
+import { isOpen, isOverdue } from './taskstore.js';
+import { actionButtons } from './taskactions.js';
+import { toast } from './toast.js';
+
+function errorText(error) {
+  if (!(error instanceof ApiError)) return error.message;
+  if (error.status === 409) return t('error.conflict', { detail: error.detail });
+  if (error.status === 403) return t('error.forbidden', { detail: error.detail });
+  return t('error.failed', { status: error.status, detail: error.detail });
+}
+
+export class TaskDetail {
+  constructor({ store, onClose, onGrid, onChanged }) {
+    this.store = store;
+    this.onClose = onClose;
+    this.onGrid = onGrid;
+    this.onChanged = onChanged;
+    this.element = document.getElementById('task-detail');
+    this.id = null;
+    this.task = null;
+    this.error = null;
+    onLanguageChange(() => this.task && this.render());
+  }
+
+  async open(id) {
+    this.id = Number(id);
+    this.task = null;
+    this.error = null;
+    this.element.hidden = false;
+    clear(this.element).append(h('p', { class: 'hint' }, t('form.loading')));
+    await this.reload();
+  }
+
+  close() {
+    this.id = null;
+    this.task = null;
+    this.element.hidden = true;
+    this.onClose();
+  }
+
+  async reload() {
+    const id = this.id;
+    try {
+      const task = await getJSON(`/api/tasks/${id}`);
+      if (this.id !== id) return;
+      this.task = task;
+      this.store.put(task);
+    } catch (error) {
+      if (this.id !== id) return;
+      if (error instanceof ApiError && error.status === 404) {
+        toast(t('toast.task_gone', { id }));
+        this.close();
+        return;
+      }
+      this.error = errorText(error);
+    }
+    this.render();
+  }
+
+  /** A live change of the open task: show the new state (someone else may have moved it). */
+  changed(id) {
+    if (this.id === Number(id)) this.reload();
+  }
+
+  run(promise, action) {
+    this.error = null;
+    promise.then(
+      (result) => {
+        toast(t('toast.done', { action: label('action', action.name), id: this.id }), 'ok');
+        if (!result.transitions) {
+          // The move took the task out of this user's view (e.g. returned to the desk).
+          this.store.put({ id: result.id, state: result.state });
+          this.onChanged();
+          this.close();
+          return;
+        }
+        this.task = result;
+        this.store.put(result);
+        this.onChanged();
+        this.render();
+      },
+      (error) => {
+        this.error = errorText(error);
+        this.render();
+      },
+    );
+  }
+
+  fact(key, ...value) {
+    return [h('dt', {}, t(key)), h('dd', {}, ...value)];
+  }
+
+  history(task) {
+    return h('ol', { class: 'history' }, ...task.transitions.map((step) => h('li', {},
+      h('span', { class: 'when' }, formatTime(step.at)),
+      h('span', { class: 'what' }, `${step.from_state ? label('state', step.from_state) : '∅'} → ${label('state', step.to_state)}`),
+      h('span', { class: 'who' }, step.actor),
+      step.note ? h('div', { class: 'note' }, step.note) : null)));
+  }
+
+  render() {
+    const task = this.task;
+    const head = h('div', { class: 'detail-head' },
+      h('button', { type: 'button', class: 'ghost back', onclick: () => this.close() }, t('detail.back')));
+    if (!task) {
+      clear(this.element).append(head, h('p', { class: 'error', role: 'alert' }, this.error || ''));
+      return;
+    }
+    const now = Date.now();
+    const due = isOpen(task) ? formatDue(task.due_at, now) : null;
+    clear(this.element).append(
+      head,
+      h('h2', { class: 'detail-title' }, task.title),
+      h('div', { class: 'chips' },
+        h('span', { class: `badge ${task.urgency}` }, label('urgency', task.urgency)),
+        h('span', { class: `chip state state-${task.state}`, 'data-state': task.state }, label('state', task.state)),
+        isOverdue(task, now) ? h('span', { class: 'chip overdue' }, t('filter.overdue')) : null),
+      h('dl', { class: 'facts' },
+        ...this.fact('detail.id', `#${task.id}`),
+        ...this.fact('detail.category', label('category', task.category)),
+        ...this.fact('detail.grid', task.grid_code
+          ? h('a', { href: '#', onclick: (e) => { e.preventDefault(); this.onGrid(task.grid_code); } }, task.grid_code)
+          : '—'),
+        ...this.fact('detail.assignee', task.assignee_name ? `${task.assignee_name} (${task.assignee_id})` : '—'),
+        ...this.fact('detail.due', due ?? formatTime(task.due_at)),
+        ...this.fact('detail.created', formatTime(task.created_at)),
+        ...this.fact('detail.level', label('escalation', task.escalation_level))),
+      task.description ? h('p', { class: 'description' }, task.description) : null,
+      actionButtons(task, (promise, action) => this.run(promise, action)),
+      h('p', { class: 'error action-error', role: 'alert', hidden: !this.error }, this.error || ''),
+      task.photos.length ? h('div', { class: 'photos' }, ...task.photos.map((src) => h('a', { href: src, target: '_blank' }, h('img', { src, alt: t('detail.photo') })))) : null,
+      h('h3', {}, t('detail.history')),
+      this.history(task),
+    );
+  }
+}
