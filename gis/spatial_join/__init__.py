@@ -12,7 +12,10 @@ Semantics, identical in both implementations (GridIndex in memory, join_postgis 
   codes that prefix its grid code (the schema's check constraints tie them together).
 
 Use GridIndexCache in long-running processes: it keeps a GridIndex current by listening
-on GRID_CHANGED_CHANNEL.
+on GRID_CHANGED_CHANNEL. In PostGIS, join_postgis answers points at current moments from
+a raster of the current grids (table grid_cell, rebuilt by a trigger whenever grids change)
+and probes the GiST index for the rest; join_postgis_parallel splits a batch across
+connections.
 """
 
 from gis.spatial_join.cache import GRID_CHANGED_CHANNEL, GridIndexCache
@@ -20,6 +23,7 @@ from gis.spatial_join.grid_index import GridIndex
 from gis.spatial_join.metric import LocalMetric, reference_latitude
 from gis.spatial_join.moments import utc_datetime64
 from gis.spatial_join.postgis import explain_join, join_postgis, locate_point
+from gis.spatial_join.postgis_parallel import join_postgis_parallel
 from gis.spatial_join.result import INSIDE, NEAREST, UNASSIGNED, JoinResult
 
 __all__ = [
@@ -33,6 +37,7 @@ __all__ = [
     "LocalMetric",
     "explain_join",
     "join_postgis",
+    "join_postgis_parallel",
     "locate_point",
     "reference_latitude",
     "utc_datetime64",

@@ -114,7 +114,7 @@ SELECT string_agg(
     ''::bytea)
 FROM ({located}) AS located
 """
-"""LOCATE's rows packed into one bytea of fixed-width ROW_TYPE records, codes as integers
+"""A batch's rows packed into one bytea of fixed-width ROW_TYPE records, codes as integers
 (see digit_codes) and NULLs as -1 or NaN: one value to fetch instead of a row per point."""
 
 BATCH = """
@@ -163,19 +163,8 @@ def _batch_query(points: sql.Identifier) -> sql.Composed:
     )
     return sql.SQL(BATCH).format(
         by_cell=sql.SQL(CURRENT_GRID_BY_CELL).format(points=points),
-        packed=_packed(located),
+        packed=sql.SQL(PACKED).format(located=located),
     )
-
-
-def _packed(located: sql.Composable) -> sql.Composed:
-    return sql.SQL(PACKED).format(located=located)
-
-
-def _fetch_result(
-    conn: psycopg.Connection, query: sql.Composed, parameters: dict, count: int
-) -> JoinResult:
-    packed = conn.execute(query, parameters, binary=True).fetchone()[0]
-    return _result(np.frombuffer(packed or b"", dtype=ROW_TYPE), count)
 
 
 def _parameters(
@@ -236,8 +225,9 @@ def join_postgis(
     Runs in its own transaction (a savepoint if ``conn`` is already in one).
     """
     with connection(conn_or_url) as conn, _batch(conn, lon, lat, at) as points:
-        parameters = _parameters(conn, tolerance_m, lat0)
-        return _fetch_result(conn, _batch_query(points), parameters, len(lon))
+        query, parameters = _batch_query(points), _parameters(conn, tolerance_m, lat0)
+        packed = conn.execute(query, parameters, binary=True).fetchone()[0]
+    return _packed_result(np.frombuffer(packed or b"", dtype=ROW_TYPE), len(lon))
 
 
 def explain_join(
@@ -277,10 +267,29 @@ def locate_point(
         "srid": SRID,
         "at": aware(at),
     }
-    return _fetch_result(conn, _packed(_locate(point)), parameters, 1)
+    return _rows_result(conn.execute(_locate(point), parameters).fetchall(), 1)
 
 
-def _result(rows: np.ndarray, count: int) -> JoinResult:
+def _rows_result(rows: list[tuple], count: int) -> JoinResult:
+    """LOCATE's rows (i, grid, method, distance, community, district) as a JoinResult in
+    point order: for a few points, where unpacking PACKED would cost more than it saves."""
+    grid = np.full(count, None, dtype=object)
+    method = np.full(count, METHOD_UNASSIGNED, dtype=np.int8)
+    distance = np.full(count, np.nan)
+    community = np.full(count, None, dtype=object)
+    district = np.full(count, None, dtype=object)
+    if rows:
+        i, grid_codes, methods, metres, communities, districts = zip(*rows, strict=True)
+        order = np.fromiter(i, dtype=np.int64, count=len(rows))
+        grid[order] = grid_codes
+        method[order] = methods
+        distance[order] = np.array(metres, dtype=np.float64)
+        community[order] = communities
+        district[order] = districts
+    return JoinResult(grid, METHODS[method], distance, community, district)
+
+
+def _packed_result(rows: np.ndarray, count: int) -> JoinResult:
     """ROW_TYPE records, one per point, as a JoinResult in point order."""
     rows = rows[np.argsort(rows["i"])]
     if not np.array_equal(rows["i"], np.arange(count)):
