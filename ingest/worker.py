@@ -91,7 +91,10 @@ class Worker:
         )
         client.max_inflight_messages_set(1000)
         client.max_queued_messages_set(0)
-        client.reconnect_delay_set(min_delay=0.2, max_delay=2.0)
+        # Back within a quarter second of the broker: Mosquitto 2.0 does not restore shared
+        # subscriptions after a restart, so until we subscribe again, devices' messages find
+        # no subscriber (PUBACK 0x10) and are dropped. Devices wait >= 0.8 s (contract 5).
+        client.reconnect_delay_set(min_delay=0.1, max_delay=0.25)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message

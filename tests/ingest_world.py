@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,7 +27,12 @@ from pathlib import Path
 import orjson
 from shapely.geometry import MultiPolygon, box
 
+from firmware_sim import messages
+from firmware_sim.fleet import Fleet
+from firmware_sim.inventory import read_inventory
+from firmware_sim.settings import SimSettings
 from gis.db import connect
+from ingest.broker_inventory import DeviceRecord
 from tests.mqtt_helpers import RunningBroker, wait_until
 
 STREET = "150203001000"
@@ -77,6 +82,9 @@ DEVICES = [
     ("door_a1", "door", None, 109.8052, 40.6102, None, None),
     ("wm_b2", "water_meter", None, 109.835, 40.61, None, "b2"),
 ]
+STREAM_DOORS = [(f"door_s{i:02d}", "door", None, 109.8051, 40.6101, None, None) for i in range(20)]
+"""Door controllers of H-A1's building that the fault tests stream from."""
+DEVICES += STREAM_DOORS
 DISABLED_DEVICE = "cam_off"
 WORKER_IDS = [w[0] for w in WORKERS]
 DEVICE_IDS = [d[0] for d in DEVICES] + [DISABLED_DEVICE, "ghost"]
@@ -220,6 +228,56 @@ def status(device_id: str, state: str = "online", reason: str = "heartbeat", ts=
 
 def encode(message: dict) -> bytes:
     return orjson.dumps(message)
+
+
+def door_fleet(running: RunningBroker, tmp_path: Path, device_ids: list[str]) -> Fleet:
+    """A firmware_sim fleet of these door controllers (real devices: buffer, retry, replay)."""
+    records = [DeviceRecord(id=i, kind="door", household="H-A1") for i in device_ids]
+    specs = read_inventory(running.write_credentials(tmp_path / "doors.csv", records))
+    settings = SimSettings(mqtt_port=running.port)  # the contract's backoff: 1 s, 2 s, …
+    return Fleet(specs, settings)
+
+
+def stream_doors(
+    fleet: Fleet,
+    count: int,
+    rate: float,
+    during: Callable[[], None] | None = None,
+    at_s: float = 1.0,
+) -> list[str]:
+    """Emit ``count`` door passages round-robin over the fleet at ``rate`` per second;
+    call ``during()`` once ``at_s`` seconds in. Returns the event ids emitted."""
+    ids = list(fleet.devices)
+    event_ids = []
+    started = time.monotonic()
+    fired = during is None
+    for n in range(count):
+        device = ids[n % len(ids)]
+        message = messages.door(device, messages.now(), "door.exit", "H-A1", "card-1")
+        fleet.emit(device, "events", message)
+        event_ids.append(message["event_id"])
+        if not fired and time.monotonic() - started >= at_s:
+            during()
+            fired = True
+        pause = started + (n + 1) / rate - time.monotonic()
+        if pause > 0:
+            time.sleep(pause)
+    if not fired:
+        during()
+    return event_ids
+
+
+def stored_once(database_url: str, event_ids: list[str]) -> tuple[int, int]:
+    """(lost, duplicated): emitted ids missing from the database, and extra rows for them."""
+    with connect(database_url) as conn:
+        rows = conn.execute(
+            "SELECT event_id, count(*) FROM event WHERE event_id = ANY(%s) GROUP BY 1",
+            (event_ids,),
+        ).fetchall()
+    found = dict(rows)
+    lost = sum(1 for e in set(event_ids) if e not in found)
+    duplicated = sum(n - 1 for n in found.values())
+    return lost, duplicated
 
 
 # --- worker processes ----------------------------------------------------------------------
