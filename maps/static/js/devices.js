@@ -15,7 +15,7 @@ function clusterIcon(cluster) {
   return L.divIcon({
     html: span,
     className: `device-cluster${offline ? ' has-offline' : ''}`,
-    iconSize: L.point(30, 30),
+    iconSize: L.point(24, 24),
   });
 }
 
@@ -25,7 +25,7 @@ export class DeviceLayer {
     this.cluster = L.markerClusterGroup({
       clusterPane: 'devicesPane',
       chunkedLoading: true,
-      maxClusterRadius: 45,
+      maxClusterRadius: 60,
       showCoverageOnHover: false,
       disableClusteringAtZoom: 17,
       iconCreateFunction: clusterIcon,

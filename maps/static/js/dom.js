@@ -1,5 +1,9 @@
 // Building DOM without innerHTML: text from the server is always set as text.
 
+function present(children) {
+  return children.flat().filter((child) => child !== null && child !== undefined && child !== false);
+}
+
 export function h(tag, props = {}, ...children) {
   const el = document.createElement(tag);
   for (const [name, value] of Object.entries(props)) {
@@ -9,12 +13,13 @@ export function h(tag, props = {}, ...children) {
     else if (name.startsWith('on')) el.addEventListener(name.slice(2), value);
     else el.setAttribute(name, value === true ? '' : String(value));
   }
-  el.append(...children.flat().filter((child) => child !== null && child !== undefined && child !== false));
+  el.append(...present(children));
   return el;
 }
 
-export function clear(el) {
-  el.replaceChildren();
+/** Replaces the children of ``el`` (absent ones — null, undefined, false — are skipped). */
+export function fill(el, ...children) {
+  el.replaceChildren(...present(children));
   return el;
 }
 

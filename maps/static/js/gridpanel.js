@@ -1,6 +1,6 @@
 // One grid: its state, households, workers and open tasks (GET /api/grids/{code}).
 import { ApiError, getJSON } from './api.js';
-import { clear, h } from './dom.js';
+import { fill, h } from './dom.js';
 import { formatDue } from './format.js';
 import { label, onLanguageChange, t } from './i18n.js';
 
@@ -17,7 +17,7 @@ export class GridPanel {
   async show(code) {
     this.code = code;
     this.grids.select(code);
-    clear(this.element).append(h('p', { class: 'hint' }, t('form.loading')));
+    fill(this.element, h('p', { class: 'hint' }, t('form.loading')));
     try {
       const grid = await getJSON(`/api/grids/${code}`);
       if (this.code !== code) return;
@@ -26,7 +26,7 @@ export class GridPanel {
     } catch (error) {
       if (this.code !== code) return;
       const text = error instanceof ApiError ? error.detail : error.message;
-      clear(this.element).append(h('p', { class: 'error', role: 'alert' }, text));
+      fill(this.element, h('p', { class: 'error', role: 'alert' }, text));
     }
   }
 
@@ -39,7 +39,7 @@ export class GridPanel {
     const p = this.grid.properties;
     const state = this.grids.displayState(p);
     const fact = (key, value) => [h('dt', {}, t(key)), h('dd', {}, String(value))];
-    clear(this.element).append(
+    fill(this.element,
       h('h2', { class: 'detail-title' }, p.name),
       h('div', { class: 'chips' },
         h('span', { class: `chip grid-state grid-${state}`, 'data-grid-state': state }, label('grid', state)),

@@ -1,6 +1,6 @@
 // The legend: what the colours mean, and which base layer is showing.
 import { config } from './config.js';
-import { clear, h } from './dom.js';
+import { fill, h } from './dom.js';
 import { label, onLanguageChange, t } from './i18n.js';
 import { GRID_STATES } from './grids.js';
 
@@ -12,7 +12,7 @@ export function addLegend(map) {
   const control = L.control({ position: 'bottomleft' });
   const element = h('div', { class: 'legend' });
   const render = () =>
-    clear(element).append(
+    fill(element,
       h('h4', {}, t('legend.grids')),
       h('ul', {}, ...GRID_STATES.map((state) => item(`grid-${state}`, label('grid', state)))),
       h('h4', {}, t('legend.tasks')),

@@ -19,8 +19,8 @@ export function allowed(action, task, user = config.user) {
       return desk;
     case 'assignee':
       return assignee;
-    case 'notified':
-      return notices.some((n) => !n.acknowledged_at);
+    case 'notified': // told by an escalation, not the assignee (whose accept acknowledges)
+      return !mine && notices.some((n) => !n.acknowledged_at);
     case 'assignee_or_notified':
       return assignee || notified;
     case 'desk_or_assignee':

@@ -1,11 +1,17 @@
 // One task: its facts, the buttons the user may press, its history and photos.
 import { ApiError, getJSON } from './api.js';
-import { clear, h } from './dom.js';
+import { fill, h } from './dom.js';
 import { formatDue, formatTime } from './format.js';
 import { label, onLanguageChange, t } from './i18n.js';
 import { isOpen, isOverdue } from './taskstore.js';
 import { actionButtons } from './taskactions.js';
 import { toast } from './toast.js';
+
+/** Nothing to redraw (an open form keeps what the user typed): e.g. the echo of one's own move. */
+function unchanged(a, b) {
+  return Boolean(a) && ['state', 'updated_at', 'assignee_id', 'escalation_level'].every((k) => a[k] === b[k])
+    && a.transitions.length === b.transitions.length;
+}
 
 function errorText(error) {
   if (!(error instanceof ApiError)) return error.message;
@@ -32,7 +38,7 @@ export class TaskDetail {
     this.task = null;
     this.error = null;
     this.element.hidden = false;
-    clear(this.element).append(h('p', { class: 'hint' }, t('form.loading')));
+    fill(this.element, h('p', { class: 'hint' }, t('form.loading')));
     await this.reload();
   }
 
@@ -47,7 +53,7 @@ export class TaskDetail {
     const id = this.id;
     try {
       const task = await getJSON(`/api/tasks/${id}`);
-      if (this.id !== id) return;
+      if (this.id !== id || unchanged(this.task, task)) return;
       this.task = task;
       this.store.put(task);
     } catch (error) {
@@ -85,8 +91,11 @@ export class TaskDetail {
         this.render();
       },
       (error) => {
+        // Only the message changes: an open form keeps what the user typed.
         this.error = errorText(error);
-        this.render();
+        const element = this.element.querySelector('.action-error');
+        element.textContent = this.error;
+        element.hidden = false;
       },
     );
   }
@@ -108,12 +117,12 @@ export class TaskDetail {
     const head = h('div', { class: 'detail-head' },
       h('button', { type: 'button', class: 'ghost back', onclick: () => this.close() }, t('detail.back')));
     if (!task) {
-      clear(this.element).append(head, h('p', { class: 'error', role: 'alert' }, this.error || ''));
+      fill(this.element, head, h('p', { class: 'error', role: 'alert' }, this.error || ''));
       return;
     }
     const now = Date.now();
     const due = isOpen(task) ? formatDue(task.due_at, now) : null;
-    clear(this.element).append(
+    fill(this.element,
       head,
       h('h2', { class: 'detail-title' }, task.title),
       h('div', { class: 'chips' },

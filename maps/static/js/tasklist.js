@@ -1,7 +1,7 @@
 // The task list with its filters (type and state); the same filter decides which task
 // markers the map shows.
 import { config } from './config.js';
-import { clear, h } from './dom.js';
+import { fill, h } from './dom.js';
 import { formatDue } from './format.js';
 import { label, language, onLanguageChange, t } from './i18n.js';
 import { isOpen, isOverdue, TASK_CAP } from './taskstore.js';
@@ -66,14 +66,14 @@ export class TaskList {
     if (signature === this.optionsSignature) return;
     this.optionsSignature = signature;
     const option = (value, text, selected) => h('option', { value, selected }, text);
-    clear(this.categorySelect).append(
+    fill(this.categorySelect,
       option('', t('filter.all_categories'), this.category === ''),
       ...[...categories].map((c) => option(c, label('category', c), c === this.category)),
     );
     const states = [...GROUPS.map((g) => [g, t(`filter.${g}`)])];
     for (const state of config.task_states) if (config.open_states.includes(state)) states.push([state, label('state', state)]);
     states.push(['done', t('filter.done')]);
-    clear(this.stateSelect).append(...states.map(([value, text]) => option(value, text, value === this.state)));
+    fill(this.stateSelect, ...states.map(([value, text]) => option(value, text, value === this.state)));
   }
 
   row(task, now) {
@@ -99,7 +99,7 @@ export class TaskList {
     const now = Date.now();
     const tasks = this.filtered(now);
     this.renderOptions();
-    clear(this.list).append(...tasks.slice(0, LIST_LIMIT).map((task) => this.row(task, now)));
+    fill(this.list, ...tasks.slice(0, LIST_LIMIT).map((task) => this.row(task, now)));
     const parts = [t('tasks.count', { n: tasks.length })];
     if (tasks.length > LIST_LIMIT) parts.push(t('tasks.showing', { n: LIST_LIMIT }));
     if (this.store.truncated) parts.push(t('tasks.truncated', { n: TASK_CAP }));
