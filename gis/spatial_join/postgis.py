@@ -5,8 +5,8 @@ logic is one SQL fragment, LOCATE, used for single points and for the points of 
 that the cell raster does not answer. A batch first hash-joins its points' cells with
 grid_cell (migration 0004), which answers most points at current moments without probing
 the GiST index; only the others (in cells that several grids share, outside every grid,
-or at a moment before the current grids) go through LOCATE. Results come back as one
-fixed-width binary COPY, codes as integers.
+or at a moment before the current grids) go through LOCATE. A batch's results come back
+packed into one bytea of fixed-width records, codes as integers.
 """
 
 from __future__ import annotations
@@ -91,17 +91,26 @@ CROSS JOIN grid_raster AS r
 CROSS JOIN LATERAL (
     SELECT floor((p.x - r.x0) / r.dx) AS x, floor((p.y - r.y0) / r.dy) AS y
 ) AS cell
-JOIN grid_cell AS c ON c.cell = (cell.y * r.nx + cell.x)::int8
+JOIN grid_cell AS c ON c.cell = CASE
+    WHEN cell.x >= 0 AND cell.x < r.nx AND cell.y >= 0 AND cell.y < r.ny
+    THEN (cell.y * r.nx + cell.x)::int8 END
 LEFT JOIN grid AS g ON NOT c.covers AND g.id = c.grid_id
-WHERE p.at >= r.valid_since
-  AND cell.x >= 0 AND cell.x < r.nx AND cell.y >= 0 AND cell.y < r.ny
-  AND (c.covers OR ST_Intersects(g.geom, p.geom))
+WHERE p.at >= r.valid_since AND (c.covers OR ST_Intersects(g.geom, p.geom))
 GROUP BY p.i
 """
 """Per point of {points} (columns i, x, y, geom, at) at or after the raster's valid_since,
 the smallest current grid intersecting it: its cell's only grid when that grid covers the
 cell, else the smallest of the cell's grids that the point intersects. Points that no
 current grid intersects, outside the raster, or at earlier moments are left out."""
+
+BY_CELL_LOCATED = """
+SELECT i, code AS grid_code, {inside} AS method, 0.0::float8 AS distance_m,
+       left(code, 12) AS community_code, left(code, 6) AS district_code
+FROM by_cell
+UNION ALL
+({locate})
+"""
+"""LOCATE's columns for every point of a batch: by_cell's answers, LOCATE for the rest."""
 
 PACKED = """
 SELECT string_agg(
@@ -122,14 +131,6 @@ WITH by_cell AS MATERIALIZED ({by_cell})
 {packed}
 """
 """A whole batch: by cell where the raster answers, LOCATE for the other points."""
-
-BY_CELL_LOCATED = """
-SELECT i, code AS grid_code, {inside} AS method, 0.0::float8 AS distance_m,
-       left(code, 12) AS community_code, left(code, 6) AS district_code
-FROM by_cell
-UNION ALL
-({locate})
-"""
 
 ROW_TYPE = np.dtype(
     [
