@@ -9,6 +9,7 @@ by other connections after the commit.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -19,6 +20,7 @@ import shapely
 
 from gis.db import connect
 from gis.spatial_join import GridIndex, join_postgis
+from tests.mqtt_helpers import wait_until
 from tests.test_spatial_join_agreement import _mismatches
 from tests.test_spatial_join_semantics import (
     C1,
@@ -155,3 +157,34 @@ def test_a_change_is_seen_in_its_transaction_and_by_others_after_commit(
         assert join_postgis(database_url, hole_lon, hole_lat, NOW).grid_code[0] is None
     assert _covering_cells(database_url, HOLE_GRID) > 0
     assert join_postgis(database_url, hole_lon, hole_lat, NOW).grid_code[0] == HOLE_GRID
+
+
+def _waiting_for_a_lock(database_url: str, pid: int) -> bool:
+    with connect(database_url) as conn:
+        query = "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s"
+        return conn.execute(query, (pid,)).fetchone()[0] == "Lock"
+
+
+def test_concurrent_grid_writers_both_end_up_in_the_raster(database_url: str) -> None:
+    """The second writer's refresh waits for the first to commit, then rebuilds from both:
+    no cell listed twice, none left from a raster that lacks the other's grid."""
+    seed_layout(database_url)
+    north = shapely.box(109.80, 40.64, 109.81, 40.65)
+    with connect(database_url) as first, connect(database_url) as second:
+        _fill_hole(first)
+        pid = second.info.backend_pid
+        writer = threading.Thread(target=_insert_grid, args=(second, f"{C1}017", north, PAST))
+        writer.start()
+        assert wait_until(lambda: _waiting_for_a_lock(database_url, pid), timeout_s=10)
+        first.commit()
+        writer.join(timeout=30)
+        second.commit()
+    assert _covering_cells(database_url, HOLE_GRID) > 0
+    assert _covering_cells(database_url, f"{C1}017") > 0
+    with connect(database_url) as conn:
+        twice = conn.execute(
+            "SELECT count(*) FROM (SELECT cell, grid_id FROM grid_cell"
+            " GROUP BY cell, grid_id HAVING count(*) > 1) AS repeated"
+        ).fetchone()[0]
+    assert twice == 0
+    _assert_joins_agree(database_url, NOW)
