@@ -30,7 +30,7 @@ const buildings = new BuildingLayer(map, config.buildings_min_zoom);
 const devices = new DeviceLayer(map);
 const markers = new TaskMarkers(map, { onSelect: (id) => openTask(id) });
 const pulses = new IncidentPulses(map);
-const list = new TaskList(store, { onSelect: (id) => openTask(id), onFilter: () => renderTasks() });
+const list = new TaskList(store, { onSelect: (id) => openTask(id), onFilter: () => markers.show(list.filtered()) });
 const browser = document.getElementById('task-browser');
 const detail = new TaskDetail({
   store,
@@ -44,7 +44,7 @@ const detail = new TaskDetail({
 });
 const gridPanel = new GridPanel({ grids, onTask: (id) => openTask(id) });
 const live = new LiveStream({ onMessages: applyLive, onReconnected: reloadAll });
-const stats = { liveApplied: 0, lastAppliedAt: 0, resyncs: 0 };
+const stats = { liveApplied: 0, resyncs: 0, slowestBatchMs: 0 };
 
 function showTab(name) {
   for (const button of document.querySelectorAll('.tab-button')) button.classList.toggle('active', button.dataset.tab === name);
@@ -64,7 +64,8 @@ function openTask(id) {
 }
 
 function renderTasks() {
-  markers.show(list.render());
+  markers.show(list.filtered());
+  list.renderSoon();
   grids.setOverdue(store.overdueGridCodes());
 }
 
@@ -88,6 +89,7 @@ function announce(tasks) {
 }
 
 function applyLive(batch) {
+  const started = performance.now();
   const changedGrids = new Set();
   const changedTasks = new Set();
   const fresh = [];
@@ -118,7 +120,7 @@ function applyLive(batch) {
   changedTasks.forEach((id) => detail.changed(id));
   announce(fresh);
   stats.liveApplied += batch.length;
-  stats.lastAppliedAt = performance.now();
+  stats.slowestBatchMs = Math.max(stats.slowestBatchMs, performance.now() - started);
 }
 
 function ignoreAbort(error) {

@@ -7,6 +7,7 @@ import { label, language, onLanguageChange, t } from './i18n.js';
 import { isOpen, isOverdue, TASK_CAP } from './taskstore.js';
 
 const LIST_LIMIT = 300;
+const RENDER_EVERY_MS = 300; // during a burst of live changes the list redraws this often
 const KNOWN_CATEGORIES = ['fire', 'elderly', 'water_leak'];
 const GROUPS = ['open', 'urgent', 'overdue'];
 
@@ -18,6 +19,8 @@ export class TaskList {
     this.category = '';
     this.state = 'open';
     this.selected = null;
+    this.lastRender = 0;
+    this.timer = null;
     this.list = document.getElementById('task-list');
     this.summary = document.getElementById('task-count');
     this.categorySelect = document.getElementById('filter-category');
@@ -95,15 +98,28 @@ export class TaskList {
     );
   }
 
-  render() {
+  /** Renders now, or once RENDER_EVERY_MS have passed since the last time. */
+  renderSoon() {
+    if (this.timer !== null) return;
+    const wait = this.lastRender + RENDER_EVERY_MS - performance.now();
+    if (wait <= 0) {
+      this.render();
+      return;
+    }
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.render();
+    }, wait);
+  }
+
+  render(tasks = this.filtered()) {
     const now = Date.now();
-    const tasks = this.filtered(now);
+    this.lastRender = performance.now();
     this.renderOptions();
     fill(this.list, ...tasks.slice(0, LIST_LIMIT).map((task) => this.row(task, now)));
     const parts = [t('tasks.count', { n: tasks.length })];
     if (tasks.length > LIST_LIMIT) parts.push(t('tasks.showing', { n: LIST_LIMIT }));
     if (this.store.truncated) parts.push(t('tasks.truncated', { n: TASK_CAP }));
     this.summary.textContent = parts.join(' · ');
-    return tasks;
   }
 }

@@ -1,9 +1,11 @@
 // Fetching a layer for the viewport: a margin around the view is loaded with it, so small
-// pans need no request; a zoom change or leaving the loaded area fetches again (the API
-// simplifies by zoom), and a newer request aborts an older one.
+// pans and a one-step zoom need no request (geometry simplified to one pixel at the loaded
+// zoom is at most two pixels off one zoom further in); leaving the loaded area or zooming
+// further fetches again, and a newer request aborts an older one.
 import { bboxParam, getJSON } from './api.js';
 
 const MARGIN = 0.5; // of the view's size, on every side
+const ZOOM_SLACK = 1;
 
 export class ViewportLoader {
   constructor(map, urlFor) {
@@ -14,7 +16,11 @@ export class ViewportLoader {
   }
 
   covers(bounds, zoom) {
-    return this.loaded !== null && this.loaded.zoom === zoom && this.loaded.bounds.contains(bounds);
+    return (
+      this.loaded !== null &&
+      Math.abs(zoom - this.loaded.zoom) <= ZOOM_SLACK &&
+      this.loaded.bounds.contains(bounds)
+    );
   }
 
   /** The FeatureCollection for the current view, or null when what is loaded still covers it. */

@@ -1,0 +1,131 @@
+"""The city the map benchmarks (map.py, api.py) run against, and the API they measure.
+
+~10k generated grids tessellating the real 昆都仑区 (Kundulun) boundary — built by
+spatial_join.py's generator, clearly marked as generated — with open and finished tasks
+spread over them and one district operator login. Each benchmark creates its own database
+and drops it at the end; the API runs as a separate process, as in production.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import shapely
+
+from benchmarks.spatial_join import KUNDULUN, read_kundulun, seed, tessellate
+from gis import admin, migrate
+from gis.db import connect
+from gis.settings import get_settings
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+WANGGE = REPO_ROOT / ".venv" / "bin" / "wangge"
+OPERATOR = "bench_operator"
+PASSWORD = "bench-operator-password"
+OPEN_STATES = ("filed", "dispatched", "accepted", "in_progress")
+
+
+@dataclass(frozen=True)
+class City:
+    database_url: str
+    grid_codes: list[str]
+    bounds: tuple[float, float, float, float]
+    """The district's (min lon, min lat, max lon, max lat)."""
+    grid_points: dict[str, tuple[float, float]]
+    """A point inside each grid (lon, lat)."""
+
+
+def _add_tasks(database_url: str, open_tasks: int, closed_tasks: int) -> None:
+    """Tasks on random grids: a tenth of the open ones urgent, a fifth overdue."""
+    with connect(database_url) as conn:
+        conn.execute(
+            """
+            WITH codes AS (SELECT array_agg(code ORDER BY code) AS c FROM grid),
+            spec AS (
+                SELECT n, c[1 + floor(random() * array_length(c, 1))::int] AS grid_code
+                FROM codes, generate_series(1, %(open)s + %(closed)s) AS n
+            )
+            INSERT INTO task (grid_code, community_code, state, urgency, category, title,
+                              due_at, created_at)
+            SELECT grid_code, left(grid_code, 12),
+                   CASE WHEN n <= %(open)s THEN (%(states)s::text[])[1 + n %% 4] ELSE 'closed' END,
+                   CASE WHEN n <= %(open)s AND n %% 10 = 0 THEN 'urgent' ELSE 'normal' END,
+                   CASE WHEN n %% 3 = 0 THEN 'fire' ELSE 'elderly' END,
+                   '压测工单 ' || n,
+                   now() + CASE WHEN n %% 5 = 0 THEN interval '-2 hours' ELSE interval '1 day' END,
+                   now() - n * interval '1 minute'
+            FROM spec""",
+            {"open": open_tasks, "closed": closed_tasks, "states": list(OPEN_STATES)},
+        )
+    with connect(database_url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE task")
+
+
+def _add_operator(database_url: str) -> None:
+    """Through the CLI, as an administrator would."""
+    subprocess.run(
+        [str(WANGGE), "api", "user", "add", OPERATOR, "--role", "operator", "--scope-level",
+         "district", "--scope-code", KUNDULUN, "--password", PASSWORD],
+        env=os.environ | {"WANGGE_DATABASE_URL": database_url},
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+
+
+def create_city(name: str, grids: int, open_tasks: int, closed_tasks: int) -> City:
+    url = admin.with_database(get_settings().database_url, f"{name}_{os.getpid()}")
+    admin.create_database(url)
+    migrate.upgrade(url)
+    district, streets = read_kundulun()
+    tessellation = tessellate(district, streets, grids)
+    seed(url, tessellation)
+    _add_tasks(url, open_tasks, closed_tasks)
+    _add_operator(url)
+    inside = shapely.point_on_surface(tessellation.grid_geoms)
+    points = {code: (p.x, p.y) for code, p in zip(tessellation.grid_codes, inside, strict=True)}
+    return City(url, list(tessellation.grid_codes), tuple(district.bounds), points)
+
+
+def drop_city(city: City) -> None:
+    admin.drop_database(city.database_url)
+
+
+@contextmanager
+def serve(command: list[str], database_url: str, port: int) -> Iterator[str]:
+    """A server process (the API, as in production) on ``port``; yields its base URL."""
+    env = os.environ | {"WANGGE_DATABASE_URL": database_url, "WANGGE_API_REMINDER_CHECK_S": "0"}
+    process = subprocess.Popen(
+        command, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    try:
+        while True:
+            if process.poll() is not None:
+                sys.exit(f"server exited: {process.stderr.read().decode()[-2000:]}")
+            try:
+                httpx.get(f"{base_url}/login", timeout=1)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        yield base_url
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def login_token(base_url: str) -> str:
+    response = httpx.post(
+        f"{base_url}/api/auth/login", json={"username": OPERATOR, "password": PASSWORD}
+    )
+    response.raise_for_status()
+    return response.json()["access_token"]
