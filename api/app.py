@@ -23,6 +23,7 @@ from api.routes import (
     devices,
     events,
     geo,
+    health,
     map_pages,
     open311,
     people,
@@ -92,6 +93,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.layer_cache = LayerCache()
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(IllegalTransition, _illegal_transition)
-    for module in (auth, geo, tasks, workflow, people, devices, events, open311, stream, map_pages):
+    for module in (
+        health,
+        auth,
+        geo,
+        tasks,
+        workflow,
+        people,
+        devices,
+        events,
+        open311,
+        stream,
+        map_pages,
+    ):
         app.include_router(module.router)
     return app
