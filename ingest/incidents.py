@@ -85,9 +85,9 @@ INSERT INTO incident AS i (type, category, severity, merge_key, grid_code, commu
 SELECT u.type, u.category, u.severity, u.key, u.grid, u.community,
        ST_SetSRID(ST_MakePoint(u.lon, u.lat), 4326), u.uncertainty, u.method, u.household,
        string_to_array(u.devices, ','), u.n, u.first, u.last
-FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[],
-            %s::float8[], %s::float8[], %s::float8[], %s::text[], %s::bigint[], %s::text[],
-            %s::int[], %s::timestamptz[], %s::timestamptz[])
+FROM unnest(%b::text[], %b::text[], %b::text[], %b::text[], %b::text[], %b::text[],
+            %b::float8[], %b::float8[], %b::float8[], %b::text[], %b::bigint[], %b::text[],
+            %b::int[], %b::timestamptz[], %b::timestamptz[])
      AS u(type, category, severity, key, grid, community, lon, lat, uncertainty, method,
           household, devices, n, first, last)
 ORDER BY u.key

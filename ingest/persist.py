@@ -62,8 +62,8 @@ INSERT INTO event (event_id, device_id, type, ts, geom, grid_code, location_meth
 SELECT u.event_id, u.device_id, u.type, u.ts,
        ST_SetSRID(ST_MakePoint(u.lon, u.lat), 4326), u.grid, u.method, u.confidence,
        u.bearing, u.payload::jsonb
-FROM unnest(%s::text[], %s::text[], %s::text[], %s::timestamptz[], %s::float8[],
-            %s::float8[], %s::text[], %s::text[], %s::float8[], %s::float8[], %s::text[])
+FROM unnest(%b::text[], %b::text[], %b::text[], %b::timestamptz[], %b::float8[],
+            %b::float8[], %b::text[], %b::text[], %b::float8[], %b::float8[], %b::text[])
      AS u(event_id, device_id, type, ts, lon, lat, grid, method, confidence, bearing, payload)
 ORDER BY u.event_id
 ON CONFLICT (event_id) DO NOTHING
@@ -111,8 +111,8 @@ def upsert_activity(conn: psycopg.Connection, activity: dict[int, Activity]) -> 
     updates = ", ".join(f"{c} = greatest(a.{c}, EXCLUDED.{c})" for c in ACTIVITY_COLUMNS)
     conn.execute(
         f"INSERT INTO household_activity AS a (household_id, {', '.join(ACTIVITY_COLUMNS)}) "
-        "SELECT * FROM unnest(%s::bigint[], %s::timestamptz[], %s::timestamptz[], "
-        "%s::timestamptz[], %s::timestamptz[]) ORDER BY 1 "
+        "SELECT * FROM unnest(%b::bigint[], %b::timestamptz[], %b::timestamptz[], "
+        "%b::timestamptz[], %b::timestamptz[]) ORDER BY 1 "
         f"ON CONFLICT (household_id) DO UPDATE SET {updates}, updated_at = now()",
         [ids, *arrays],
     )
@@ -127,7 +127,7 @@ def update_device_status(
     ids = sorted(statuses)
     conn.execute(
         "UPDATE device d SET online = u.online, last_seen = u.seen "
-        "FROM unnest(%s::text[], %s::bool[], %s::timestamptz[]) AS u(id, online, seen) "
+        "FROM unnest(%b::text[], %b::bool[], %b::timestamptz[]) AS u(id, online, seen) "
         "WHERE d.id = u.id AND (d.last_seen IS NULL OR d.last_seen <= u.seen)",
         (ids, [statuses[i][0] for i in ids], [statuses[i][1] for i in ids]),
     )
@@ -139,7 +139,7 @@ def link_events(conn: psycopg.Connection, incident_of: dict[int, int]) -> None:
         return
     ids = sorted(incident_of)
     conn.execute(
-        "UPDATE event e SET incident_id = u.incident FROM unnest(%s::bigint[], %s::bigint[]) "
+        "UPDATE event e SET incident_id = u.incident FROM unnest(%b::bigint[], %b::bigint[]) "
         "AS u(id, incident) WHERE e.id = u.id",
         (ids, [incident_of[i] for i in ids]),
     )

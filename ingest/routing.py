@@ -33,7 +33,7 @@ SELECT
       AND w.community_code IS NULL AND w.street_code = u.street ORDER BY w.id LIMIT 1),
   ARRAY(SELECT w.id FROM worker w WHERE w.role = 'cadre' AND w.active
       AND w.community_code = u.community ORDER BY w.id)
-FROM unnest(%s::text[], %s::text[], %s::text[], %s::timestamptz[]) WITH ORDINALITY
+FROM unnest(%b::text[], %b::text[], %b::text[], %b::timestamptz[]) WITH ORDINALITY
      AS u(grid, community, street, at, n)
 ORDER BY u.n
 """

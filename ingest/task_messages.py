@@ -106,7 +106,7 @@ def insert_outbox(
         for r in conn.execute(
             "INSERT INTO outbox (channel, target, payload, task_id) "
             "SELECT %s, u.target, u.payload, u.task_id "
-            "FROM unnest(%s::text[], %s::jsonb[], %s::bigint[]) AS u(target, payload, task_id) "
+            "FROM unnest(%b::text[], %b::jsonb[], %b::bigint[]) AS u(target, payload, task_id) "
             "RETURNING id",
             (channel, [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]),
         ).fetchall()

@@ -22,9 +22,9 @@ ACTOR = "system:rules"
 _INSERT_TASKS = """
 INSERT INTO task (incident_id, grid_code, community_code, assignee_id, state, urgency,
                   category, title, description, location_method, next_escalation_at, due_at)
-SELECT * FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[],
-                     %s::text[], %s::text[], %s::text[], %s::text[], %s::text[],
-                     %s::timestamptz[], %s::timestamptz[])
+SELECT * FROM unnest(%b::bigint[], %b::text[], %b::text[], %b::text[], %b::text[],
+                     %b::text[], %b::text[], %b::text[], %b::text[], %b::text[],
+                     %b::timestamptz[], %b::timestamptz[])
 RETURNING id, incident_id
 """
 
@@ -99,7 +99,7 @@ def _log_transitions(
     conn.execute(
         "INSERT INTO task_transition (task_id, from_state, to_state, actor, note, data) "
         "SELECT u.task, u.from_state, u.to_state, %s, %s, u.data "
-        "FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::jsonb[]) "
+        "FROM unnest(%b::bigint[], %b::text[], %b::text[], %b::jsonb[]) "
         "AS u(task, from_state, to_state, data)",
         (ACTOR, "按规则自动处理 (filed by rule)", *map(list, zip(*rows, strict=True))),
     )
@@ -113,7 +113,7 @@ def record_notifications(
     conn.execute(
         "INSERT INTO task_notification (task_id, worker_id, role, level) "
         "SELECT u.task, u.worker, u.role, %s "
-        "FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS u(task, worker, role) "
+        "FROM unnest(%b::bigint[], %b::text[], %b::text[]) AS u(task, worker, role) "
         "ON CONFLICT ON CONSTRAINT task_notification_once DO NOTHING",
         (
             level,
