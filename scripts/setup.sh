@@ -62,10 +62,12 @@ ensure_python() {
     want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
     if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
         log "installing Python packages into .venv (pip install -e .[dev])"
-        .venv/bin/python -m pip install -q --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
-        .venv/bin/python -m pip install -q -e ".[dev]" 2>&1 | grep -v '^WARNING: Location' || true
-        .venv/bin/python -c 'import gis, geopandas, paho.mqtt, fastapi' \
-            || die "the Python packages did not install"
+        local pip_log=.venv/pip-install.log
+        if ! { .venv/bin/python -m pip install --upgrade pip \
+            && .venv/bin/python -m pip install -e ".[dev]"; } >"$pip_log" 2>&1; then
+            tail -n 30 "$pip_log" >&2
+            die "the Python packages did not install (full log: $pip_log)"
+        fi
         echo "$want" >"$stamp"
     fi
 }
