@@ -2,12 +2,16 @@
 
 ~10k generated grids tessellating the real 昆都仑区 (Kundulun) boundary — built by
 spatial_join.py's generator, clearly marked as generated — with open and finished tasks
-spread over them and one district operator login. Each benchmark creates its own database
-and drops it at the end; the API runs as a separate process, as in production.
+spread over them and one district operator login. Grid edges get the vertices of real
+boundaries, which follow walls and streets (the demo city's grids have ~36 vertices, not a
+square's 5): they are split every SEGMENT_M and every vertex moved by a few metres by a
+function of its position, so neighbours still share their edges exactly. Each benchmark
+creates its own database and drops it at the end; the API runs as its own process.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -18,18 +22,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import numpy as np
 import shapely
 
-from benchmarks.spatial_join import KUNDULUN, read_kundulun, seed, tessellate
+from benchmarks.spatial_join import KUNDULUN, Tessellation, read_kundulun, seed, tessellate
 from gis import admin, migrate
 from gis.db import connect
 from gis.settings import get_settings
+from gis.spatial_join.metric import LocalMetric
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 WANGGE = REPO_ROOT / ".venv" / "bin" / "wangge"
 OPERATOR = "bench_operator"
 PASSWORD = "bench-operator-password"
 OPEN_STATES = ("filed", "dispatched", "accepted", "in_progress")
+SEGMENT_M = 17.0
+WIGGLE_M = 3.0
 
 
 @dataclass(frozen=True)
@@ -40,6 +48,30 @@ class City:
     """The district's (min lon, min lat, max lon, max lat)."""
     grid_points: dict[str, tuple[float, float]]
     """A point inside each grid (lon, lat)."""
+
+
+def _wiggle(coords: np.ndarray, metric: LocalMetric) -> np.ndarray:
+    """A smooth displacement of up to WIGGLE_M metres, the same wherever a vertex is shared."""
+    x, y = coords[:, 0] * metric.kx, coords[:, 1] * metric.ky
+    dx = WIGGLE_M * np.sin(x / 23.0) * np.cos(y / 31.0)
+    dy = WIGGLE_M * np.sin(y / 19.0) * np.cos(x / 29.0)
+    return np.column_stack((coords[:, 0] + dx / metric.kx, coords[:, 1] + dy / metric.ky))
+
+
+def roughen(t: Tessellation) -> Tessellation:
+    """Grids and communities with boundary-like vertices (see the module docstring)."""
+    metric = LocalMetric(round(t.district.centroid.y, 1))
+    step = SEGMENT_M / metric.kx
+
+    def rough(geoms: np.ndarray) -> np.ndarray:
+        moved = shapely.transform(shapely.segmentize(geoms, step), lambda c: _wiggle(c, metric))
+        assert shapely.is_valid(moved).all(), "a wiggle larger than the smallest part"
+        parts, owner = shapely.get_parts(moved, return_index=True)  # segmentize drops Multi
+        return shapely.multipolygons(parts, indices=owner)
+
+    return dataclasses.replace(
+        t, grid_geoms=rough(t.grid_geoms), community_geoms=rough(t.community_geoms)
+    )
 
 
 def _add_tasks(database_url: str, open_tasks: int, closed_tasks: int) -> None:
@@ -84,7 +116,7 @@ def create_city(name: str, grids: int, open_tasks: int, closed_tasks: int) -> Ci
     admin.create_database(url)
     migrate.upgrade(url)
     district, streets = read_kundulun()
-    tessellation = tessellate(district, streets, grids)
+    tessellation = roughen(tessellate(district, streets, grids))
     seed(url, tessellation)
     _add_tasks(url, open_tasks, closed_tasks)
     _add_operator(url)
