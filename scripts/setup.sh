@@ -20,10 +20,15 @@ missing_debian_packages() {
     local pkgs=()
     command -v python3 >/dev/null || pkgs+=(python3)
     python3 -c 'import venv, ensurepip' 2>/dev/null || pkgs+=(python3-venv)
-    [ -x "/usr/lib/postgresql/$PG_VERSION/bin/postgres" ] || pkgs+=("postgresql-$PG_VERSION")
-    [ -f "/usr/share/postgresql/$PG_VERSION/extension/postgis.control" ] \
-        || pkgs+=("postgresql-$PG_VERSION-postgis-3")
-    [ -x /usr/sbin/mosquitto ] || command -v mosquitto >/dev/null || pkgs+=(mosquitto)
+    if [ "${WANGGE_EXTERNAL_SERVICES:-0}" != 1 ]; then
+        [ -x "/usr/lib/postgresql/$PG_VERSION/bin/postgres" ] || pkgs+=("postgresql-$PG_VERSION")
+        [ -f "/usr/share/postgresql/$PG_VERSION/extension/postgis.control" ] \
+            || pkgs+=("postgresql-$PG_VERSION-postgis-3")
+    fi
+    # The tests start throwaway brokers of their own, so they need the binary in any case.
+    if [ "${WANGGE_EXTERNAL_SERVICES:-0}" != 1 ] || [ "${WANGGE_WITH_BROWSER:-0}" = 1 ]; then
+        [ -x /usr/sbin/mosquitto ] || command -v mosquitto >/dev/null || pkgs+=(mosquitto)
+    fi
     if [ "${WANGGE_WITH_BROWSER:-0}" = 1 ]; then
         [ -x /usr/bin/chromium ] || pkgs+=(chromium)
         [ -d /usr/share/fonts/truetype/wqy ] || pkgs+=(fonts-wqy-zenhei)
@@ -72,11 +77,20 @@ ensure_python() {
     fi
 }
 
-pg_ready() { pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; }
+pg_ready() {
+    if command -v pg_isready >/dev/null; then
+        pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null
+    else  # no PostgreSQL client (Docker users): is anything accepting connections?
+        (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null
+    fi
+}
 
 ensure_postgres() {
     if [ "${WANGGE_EXTERNAL_SERVICES:-0}" = 1 ]; then
-        log "using external PostgreSQL (WANGGE_EXTERNAL_SERVICES=1)"
+        log "using external services (WANGGE_EXTERNAL_SERVICES=1): docker compose up -d postgis"
+        docker compose up -d postgis >/dev/null || die "docker compose could not start PostGIS"
+        for _ in $(seq 1 120); do pg_ready && break; sleep 0.5; done
+        pg_ready || die "PostGIS (docker) did not come up on 127.0.0.1:5432"
         return 0
     fi
     if ! pg_ready; then

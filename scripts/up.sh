@@ -17,7 +17,12 @@ mkdir -p "$RUN_DIR"
 $W db upgrade
 $W demo ensure
 $W api user demo >"$RUN_DIR/demo-logins.txt"
-$W broker start
+if [ "${WANGGE_EXTERNAL_SERVICES:-0}" = 1 ]; then
+    $W broker config
+    docker compose up -d --force-recreate mosquitto >/dev/null
+else
+    $W broker start
+fi
 $W broker credentials --out "$RUN_DIR/devices.csv" >/dev/null
 
 start_service ingest $W ingest
