@@ -19,6 +19,7 @@ import colorsys
 import os
 import re
 import socket
+import struct
 import threading
 import time
 import zlib
@@ -104,13 +105,20 @@ class MapServer:
     database_url: str
 
 
-@pytest.fixture
-def map_server(database_url: str, tmp_path: Path) -> Iterator[MapServer]:
-    """The API (with the map) on the small world of tests/api_world.py."""
+@contextmanager
+def map_server_on(database_url: str, run_dir: Path, **settings: object) -> Iterator[MapServer]:
+    """The API (with the map) on the small world of tests/api_world.py, with settings
+    changed as given (e.g. ``map_base_layer="local"``)."""
     world = seed_world(database_url)
-    app = create_app(api_settings(database_url, tmp_path / "run"))
+    app = create_app(api_settings(database_url, run_dir).model_copy(update=settings))
     with serve(app) as url:
         yield MapServer(url, app, world, database_url)
+
+
+@pytest.fixture
+def map_server(database_url: str, tmp_path: Path) -> Iterator[MapServer]:
+    with map_server_on(database_url, tmp_path / "run") as server:
+        yield server
 
 
 def _artifact_dir(node_name: str) -> Path:
@@ -225,3 +233,21 @@ def pixel_rgb(session: BrowserSession, x: float, y: float) -> tuple[int, int, in
 def hue_degrees(rgb: tuple[int, int, int]) -> float:
     hue, _, _ = colorsys.rgb_to_hsv(*(channel / 255 for channel in rgb))
     return hue * 360
+
+
+def png_bytes(rgb: tuple[int, int, int] = (217, 48, 37), size: int = 1) -> bytes:
+    """A valid one-colour PNG (the API checks photos by their content; tiles need one too)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
+    row = b"\x00" + bytes(rgb) * size
+    signature = b"\x89PNG\r\n\x1a\n"
+    return (
+        signature
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(row * size))
+        + chunk(b"IEND", b"")
+    )

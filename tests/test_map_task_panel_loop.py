@@ -4,9 +4,6 @@ each side sees the other's moves live, only its own buttons, and the API's refus
 
 from __future__ import annotations
 
-import struct
-import zlib
-
 import httpx
 
 from tests.api_world import GRID_A2, PASSWORD
@@ -15,6 +12,7 @@ from tests.browser_helpers import (
     MapServer,
     hue_degrees,
     pixel_rgb,
+    png_bytes,
     screen_point,
 )
 
@@ -22,20 +20,6 @@ pytest_plugins = ["tests.browser_helpers"]
 
 LIVE_MS = 1000
 A2_SAMPLE = (109.8125, 40.616)
-
-
-def _png() -> bytes:
-    """A valid 1×1 PNG (the API checks photos by their content)."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
-    pixels = zlib.compress(b"\x00\xd9\x30\x25")
-    return (
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
-    )
 
 
 def open_task(session: BrowserSession, task_id: int) -> None:
@@ -94,7 +78,7 @@ def test_map_task_loop_dispatch_accept_handle_evaluate(map_server: MapServer, br
     worker.page.fill(f"{form} [data-field=note]", "已到场核实，系误报，已清理烟源")
     worker.page.set_input_files(
         f"{form} [data-field=photo]",
-        files=[{"name": "scene.png", "mimeType": "image/png", "buffer": _png()}],
+        files=[{"name": "scene.png", "mimeType": "image/png", "buffer": png_bytes()}],
     )
     worker.page.click(f"{form} [data-submit=handled]")
     wait_state(worker, "handled")
