@@ -57,6 +57,7 @@ from gis.db import connect
 from gis.settings import Settings, get_settings
 from ingest import broker as broker_control
 from ingest.metrics import read_all
+from ingest.worker import nodelay
 
 ROOT = Path(__file__).resolve().parent.parent
 STREET = "150203001000"
@@ -267,6 +268,7 @@ def admin_client(settings: Settings, client_id: str) -> mqtt.Client:
     client.username_pw_set(settings.mqtt_admin_username, settings.mqtt_admin_password)
     client.max_inflight_messages_set(1000)
     client.max_queued_messages_set(0)
+    client.on_connect = lambda c, userdata, flags, reason, properties: nodelay(c)
     client.connect(settings.mqtt_host, settings.mqtt_port)
     client.loop_start()
     return client
