@@ -34,3 +34,20 @@ def test_map_login_wrong_password_then_right(map_server: MapServer, browser_sess
     page.goto(f"{map_server.url}/map")
     page.wait_for_url(re.compile(r"/login\?next="))
     assert session.foreign_requests() == []
+
+
+def test_map_push_link_opens_its_task_after_login(map_server: MapServer, browser_session):
+    """The link in a worker's task push (``/map?task=ID``) survives the login."""
+    task = map_server.world.tasks["a1"]
+    session = browser_session(map_server.url)
+    page = session.page
+    page.goto(f"{map_server.url}/map?task={task}")
+    page.wait_for_url(re.compile(r"/login\?next=/map%3Ftask%3D"))
+    page.fill("#username", "gw_a1")
+    page.fill("#password", PASSWORD)
+    page.click("#login-submit")
+    page.wait_for_url(re.compile(rf"/map\?task={task}$"))
+    session.wait_until_ready()
+    page.wait_for_selector(f"#task-detail .facts >> text=#{task}")
+    assert page.locator("#task-detail [data-action=accept]").is_visible()
+    session.screenshot("push_link")

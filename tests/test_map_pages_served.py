@@ -39,6 +39,8 @@ def test_map_page_needs_a_session(client: TestClient):
     response = client.get("/map", follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"] == "/login?next=/map"
+    linked = client.get("/map?task=7", follow_redirects=False)
+    assert linked.headers["location"] == "/login?next=/map%3Ftask%3D7"
     login = client.get("/login?next=/map")
     assert login.status_code == 200
     assert login.headers["content-security-policy"].startswith(CSP_SAME_ORIGIN)

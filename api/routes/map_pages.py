@@ -8,6 +8,7 @@ user's own area. Every page is sent with a same-origin Content Security Policy.
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -70,7 +71,8 @@ def map_page(request: Request, conn: Conn, settings: AppSettings) -> Response:
     token = request.cookies.get(COOKIE_NAME)
     found = session_user(conn, token) if token else None
     if found is None:
-        return RedirectResponse("/login?next=/map", status.HTTP_303_SEE_OTHER)
+        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(here, safe='/')}", status.HTTP_303_SEE_OTHER)
     user = found[0]
     base = base_layer(settings)
     view = MapView(

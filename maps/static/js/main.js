@@ -20,6 +20,7 @@ import { isOpen, TaskStore } from './taskstore.js';
 import { toast } from './toast.js';
 
 const REFRESH_MS = 30000; // deadlines pass without any message: re-check overdue
+const DEVICES_MS = 60000; // device heartbeats are not streamed: reload their state
 const MAX_TOASTS_PER_BATCH = 3;
 
 const map = createMap('map');
@@ -28,7 +29,7 @@ const store = new TaskStore();
 const grids = new GridLayer(map, { onSelect: (code) => showGrid(code) });
 const buildings = new BuildingLayer(map, config.buildings_min_zoom);
 const devices = new DeviceLayer(map);
-const markers = new TaskMarkers(map, { onSelect: (id) => openTask(id) });
+const markers = new TaskMarkers(map, { onSelect: (id) => openTask(id, { reveal: false }) });
 const pulses = new IncidentPulses(map);
 const list = new TaskList(store, { onSelect: (id) => openTask(id), onFilter: () => markers.show(list.filtered()) });
 const browser = document.getElementById('task-browser');
@@ -56,11 +57,20 @@ function showGrid(code) {
   gridPanel.show(code);
 }
 
-function openTask(id) {
+/** Opens a task in the panel and, unless its marker was what the user clicked, shows it. */
+function openTask(id, { reveal = true } = {}) {
   showTab('tasks');
   list.selected = Number(id);
   browser.hidden = true;
   detail.open(id);
+  if (reveal) markers.reveal(id);
+}
+
+/** ``/map?task=ID`` (the link in a worker's push) or ``/map?grid=CODE``. */
+function openLinked() {
+  const params = new URLSearchParams(window.location.search);
+  if (params.has('task')) openTask(params.get('task'));
+  else if (params.has('grid')) showGrid(params.get('grid'));
 }
 
 function renderTasks() {
@@ -168,6 +178,7 @@ async function start() {
   }, 120));
   live.start();
   setInterval(renderTasks, REFRESH_MS);
+  setInterval(() => devices.load().catch(() => {}), DEVICES_MS);
   await Promise.all([
     grids.refresh(),
     store.load().then(renderTasks),
@@ -175,6 +186,7 @@ async function start() {
     devices.load(),
     buildings.refresh(),
   ]);
+  openLinked();
   await painted();
 }
 
