@@ -1,7 +1,8 @@
 """The UI strings of the map and login pages: one table (static/i18n.json), Chinese first.
 
-Work-order state names in Chinese come from gis.workorders, so the map and the API always
-name a state alike; the table holds their English names.
+Chinese names of work-order states and task categories come from gis.workorders and
+gis.deadlines, so the map and the API always name them alike; the table holds their
+English names.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import json
 from functools import cache
 
+from gis.deadlines import DEADLINES
 from gis.workorders import STATE_LABELS_ZH
 from maps import STATIC_DIR
 
@@ -19,9 +21,10 @@ I18N_PATH = STATIC_DIR / "i18n.json"
 
 @cache
 def strings() -> dict[str, dict[str, str]]:
-    """``{language: {key: text}}`` with the Chinese state labels merged in."""
+    """``{language: {key: text}}`` with the Chinese state and category names merged in."""
     table = json.loads(I18N_PATH.read_text(encoding="utf-8"))
     table[DEFAULT_LANGUAGE] |= {f"state.{s}": label for s, label in STATE_LABELS_ZH.items()}
+    table[DEFAULT_LANGUAGE] |= {f"category.{c}": d.label_zh for c, d in DEADLINES.items()}
     return table
 
 

@@ -15,6 +15,7 @@ from functools import cache
 
 import orjson
 
+from gis.deadlines import DEADLINES
 from gis.models import TASK_STATES
 from gis.workorders import OPEN_STATES
 from maps import PACKAGE_DIR, STATIC_DIR, STATIC_URL
@@ -85,6 +86,7 @@ def render_map_page(view: MapView) -> str:
         "bounds": view.bounds,
         "task_states": TASK_STATES,
         "open_states": sorted(OPEN_STATES),
+        "categories": sorted(DEADLINES),
         "desk_roles": DESK_ROLES,
         "actions": action_table(),
         "buildings_min_zoom": view.buildings_min_zoom,

@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from gis.deadlines import DEADLINES
 from gis.models import APP_ROLES, DEVICE_KINDS, TASK_STATES, WORKER_ROLES
 from gis.settings import Settings
 from ingest.rules import RULES
@@ -27,7 +28,7 @@ LABEL_FAMILIES = {
     "device": (*DEVICE_KINDS, "online", "offline"),
     "urgency": ("urgent", "normal"),
     "grid": ("urgent", "overdue", "open", "ok"),
-    "category": tuple(sorted({rule.category for rule in RULES.values()})),
+    "category": tuple(sorted({rule.category for rule in RULES.values()} | set(DEADLINES))),
     "action": tuple(action.name for action in UI_ACTIONS),
     "level": ("grid_head", "community", "street", "department"),
     "escalation": ("0", "1", "2", "3"),

@@ -8,7 +8,6 @@ import { isOpen, isOverdue, TASK_CAP } from './taskstore.js';
 
 const LIST_LIMIT = 300;
 const RENDER_EVERY_MS = 300; // during a burst of live changes the list redraws this often
-const KNOWN_CATEGORIES = ['fire', 'elderly', 'water_leak'];
 const GROUPS = ['open', 'urgent', 'overdue'];
 
 export class TaskList {
@@ -63,7 +62,7 @@ export class TaskList {
 
   /** Rebuilt only when the categories or the language change, so an open select stays open. */
   renderOptions() {
-    const categories = new Set(KNOWN_CATEGORIES);
+    const categories = new Set(config.categories);
     for (const task of this.store.values()) categories.add(task.category);
     const signature = `${language()}|${[...categories].join(',')}`;
     if (signature === this.optionsSignature) return;
