@@ -16,7 +16,7 @@ function detailOf(body) {
   return JSON.stringify(body);
 }
 
-export function toLogin() {
+function toLogin() {
   const next = window.location.pathname + window.location.search;
   window.location.assign(`/login?next=${encodeURIComponent(next)}`);
 }

@@ -31,14 +31,14 @@ function offset(lng, lat) {
 }
 
 /** [lng, lat] in GCJ-02 of a WGS84 point. */
-export function wgsToGcj(lng, lat) {
+function wgsToGcj(lng, lat) {
   if (!insideGcjArea(lng, lat)) return [lng, lat];
   const [dLng, dLat] = offset(lng, lat);
   return [lng + dLng, lat + dLat];
 }
 
 /** [lng, lat] in WGS84 of a GCJ-02 point. */
-export function gcjToWgs(lng, lat) {
+function gcjToWgs(lng, lat) {
   let wLng = lng;
   let wLat = lat;
   for (let i = 0; i < INVERSE_MAX_ITERATIONS; i += 1) {

@@ -4,7 +4,7 @@ import { paneRenderer } from './basemap.js';
 import { ViewportLoader } from './viewport.js';
 
 export const GRID_STATES = ['urgent', 'overdue', 'open', 'ok'];
-export const GRID_COLORS = { urgent: '#d93025', overdue: '#8e24aa', open: '#f29900', ok: '#34a853' };
+const GRID_COLORS = { urgent: '#d93025', overdue: '#8e24aa', open: '#f29900', ok: '#34a853' };
 const SELECTED_COLOR = '#1a73e8';
 
 export class GridLayer {

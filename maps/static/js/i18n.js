@@ -32,7 +32,7 @@ export function onLanguageChange(listener) {
   listeners.push(listener);
 }
 
-export function setLanguage(lang) {
+function setLanguage(lang) {
   current = table[lang] ? lang : 'zh-CN';
   document.cookie = `${config.lang_cookie}=${current}; path=/; max-age=31536000; samesite=lax`;
   applyTranslations();

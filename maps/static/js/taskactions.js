@@ -8,7 +8,7 @@ import { label, t } from './i18n.js';
 
 const ESCALATION_LEVELS = ['grid_head', 'community', 'street', 'department'];
 
-export function allowed(action, task, user = config.user) {
+function allowed(action, task, user = config.user) {
   const desk = config.desk_roles.includes(user.role);
   const mine = user.worker_id && task.assignee_id === user.worker_id;
   const assignee = user.role === 'admin' || Boolean(mine);
