@@ -15,8 +15,8 @@ process (one uvicorn worker, as ``wangge api serve``) with one extra route, the 
   geometry unsimplified, with all decimals; same login, scope and connection pool.
 * tasks — ``/api/tasks`` (the first page, newest first, with the total) of the operator.
 * district — ``/api/grids`` of the whole district at its zoom (12): every operator's opening
-  view, one URL for all (the map snaps its boxes), while a task changes every second and
-  invalidates the cache.
+  view, one URL for all (the map snaps its boxes), so the cache would serve it — but
+  throughout the run a task changes every second (a busy day), which invalidates it.
 
 Open loop first: each client thinks 0.5–1.5 × --think-ms between requests (operators at
 work); then saturated: no think time (``*_saturated_*``). Prints its figures, then one JSON
