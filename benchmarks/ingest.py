@@ -303,7 +303,7 @@ def publish_process(
 def publish_parallel(
     port: int, city: City, count: int, rate: float, processes: int, seed: int
 ) -> tuple[list[str], float, float]:
-    context = multiprocessing.get_context("fork")
+    context = multiprocessing.get_context("spawn")
     pipes, procs = [], []
     share = count // processes
     for p in range(processes):
@@ -313,6 +313,7 @@ def publish_parallel(
             args=(port, city, p * share, share, rate / processes, seed + p, send),
         )
         proc.start()
+        send.close()  # the child's end: recv() fails instead of hanging if the child dies
         pipes.append(receive)
         procs.append(proc)
     results = [pipe.recv() for pipe in pipes]
@@ -411,6 +412,7 @@ def reset_run(url: str, run_dir: Path) -> None:
             "TRUNCATE event, incident, task, task_transition, task_notification, outbox, "
             "dead_letter, household_activity RESTART IDENTITY CASCADE"
         )
+        conn.execute("UPDATE device SET online = false, last_seen = NULL")  # see wait_consuming
     shutil.rmtree(run_dir / "ingest", ignore_errors=True)
 
 
@@ -461,8 +463,9 @@ def fire_latency(env, url, settings, city, run_dir, fires: int, background_rate:
         listener.subscribe("wangge/v1/workers/+/tasks", qos=1)
         time.sleep(0.5)
         duration = fires * 0.5 + 2
-        background_pipe = multiprocessing.get_context("fork").Pipe(duplex=False)
-        background = multiprocessing.get_context("fork").Process(
+        spawn = multiprocessing.get_context("spawn")
+        background_pipe = spawn.Pipe(duplex=False)
+        background = spawn.Process(
             target=publish_process,
             args=(
                 settings.mqtt_port,
@@ -475,6 +478,7 @@ def fire_latency(env, url, settings, city, run_dir, fires: int, background_rate:
             ),
         )
         background.start()
+        background_pipe[1].close()
         time.sleep(1.0)
         sender = admin_client(settings, "bench-fire")
         sent: list[tuple[str, float]] = []
@@ -513,8 +517,9 @@ def fire_latency(env, url, settings, city, run_dir, fires: int, background_rate:
                 latencies.append((received[key] - t) * 1000)
                 to_stored.append((float(stored_at) - t) * 1000)
                 to_marked.append((float(marked_at) - t) * 1000)
-        sender.disconnect()
-        listener.disconnect()
+        for client in (sender, listener):
+            client.disconnect()
+            client.loop_stop()
     finally:
         stop_ingest(ingest, settings, 2)
     latencies.sort()

@@ -16,13 +16,15 @@ from datetime import timedelta
 import psycopg
 
 from gis.settings import Settings
+from gis.workorders import TERMINAL_STATES
 from ingest.routing import TOP_LEVEL, escalation_recipients
 from ingest.rules import rule_for
 from ingest.task_messages import queue_pushes
 from ingest.tasks import record_notifications
 
 CLAIM_LIMIT = 100
-_STOPPED = ("accepted", "in_progress", "handled", "evaluating", "closed", "invalid", "duplicate")
+STOPPED_STATES = sorted(TERMINAL_STATES | {"accepted", "in_progress", "handled", "evaluating"})
+"""Someone has taken the task on (or it is over): no more escalation."""
 
 
 def escalate_due(conn: psycopg.Connection, settings: Settings) -> list[int]:
@@ -34,7 +36,7 @@ def escalate_due(conn: psycopg.Connection, settings: Settings) -> list[int]:
         "FROM task t LEFT JOIN incident i ON i.id = t.incident_id "
         "WHERE t.next_escalation_at <= now() AND t.state <> ALL(%s) "
         "ORDER BY t.next_escalation_at LIMIT %s FOR UPDATE OF t SKIP LOCKED",
-        (list(_STOPPED), CLAIM_LIMIT),
+        (STOPPED_STATES, CLAIM_LIMIT),
     ).fetchall()
     outbox: list[int] = []
     minutes = settings.escalation_minutes

@@ -6,7 +6,8 @@ takes one transaction-level advisory lock first: fire batches run one after anot
 all workers (fires are rare; the lock is held until the batch commits) and each sees the
 incidents the previous one committed. A bearing without a position is intersected with the
 bearings already recorded on open fire incidents, and an incident's place improves as
-more cameras see it (its task gets an ``updated`` push).
+more cameras see it: its task gets an ``updated`` push, or, if the better place lies in
+another grid, goes to that grid's people (tasks.reroute).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from gis.spatial_join import GridIndex
 from ingest.bearings import Bearing, distance_m, distance_to_ray_m, intersect, ray_samples
 from ingest.incidents import NewIncident, Situation, describe_location, new_incident
 from ingest.locate import Location, camera_bearing
+from ingest.routing import Place
 
 FIRE_LOCK = "wangge.incident.fire"
 
@@ -35,6 +37,7 @@ class OpenFire:
     lat: float
     uncertainty_m: float
     last_seen: datetime
+    grid_code: str | None
 
 
 @dataclass
@@ -43,7 +46,9 @@ class FireOutcome:
     incident_of: dict[int, int] = field(default_factory=dict)
     """event row id -> incident id"""
     relocated: set[int] = field(default_factory=set)
-    """incidents whose place got better in this batch"""
+    """incidents whose place got better in this batch, within the same grid"""
+    moved: dict[int, Place] = field(default_factory=dict)
+    """incidents whose better place lies in another grid: their tasks are routed again"""
 
 
 def resolve_fires(
@@ -72,8 +77,14 @@ def resolve_fires(
             outcome.opened.append(_open(conn, situation, bearing, index, fires))
             outcome.incident_of[situation.event_row_id] = outcome.opened[-1].id
         else:
+            grid_before = match.grid_code
             if _merge(conn, match, situation):
-                outcome.relocated.add(match.id)
+                if match.grid_code == grid_before:
+                    outcome.relocated.add(match.id)
+                else:
+                    outcome.moved[match.id] = Place(
+                        match.grid_code, situation.community_code, situation.ts
+                    )
             outcome.incident_of[situation.event_row_id] = match.id
         if bearing is not None:
             batch_bearings.append(bearing)
@@ -82,12 +93,13 @@ def resolve_fires(
 
 def _open_fires(conn: psycopg.Connection, since: datetime) -> list[OpenFire]:
     rows = conn.execute(
-        "SELECT id, device_ids, ST_X(geom), ST_Y(geom), coalesce(uncertainty_m, 0), last_seen "
+        "SELECT id, device_ids, ST_X(geom), ST_Y(geom), coalesce(uncertainty_m, 0), last_seen, "
+        "grid_code "
         "FROM incident WHERE status = 'open' AND category = 'fire' AND last_seen >= %s "
         "AND geom IS NOT NULL ORDER BY id",
         (since,),
     ).fetchall()
-    return [OpenFire(r[0], set(r[1]), r[2], r[3], r[4], r[5]) for r in rows]
+    return [OpenFire(r[0], set(r[1]), *r[2:]) for r in rows]
 
 
 def _recorded_bearings(
@@ -190,7 +202,15 @@ def _open(
         ),
     ).fetchone()
     fires.append(
-        OpenFire(row[0], {situation.device.id}, loc.lon, loc.lat, loc.uncertainty_m, situation.ts)
+        OpenFire(
+            row[0],
+            {situation.device.id},
+            loc.lon,
+            loc.lat,
+            loc.uncertainty_m,
+            situation.ts,
+            situation.grid_code,
+        )
     )
     crossed = _crossed_grids(bearing, index, situation.ts) if bearing is not None else []
     return new_incident(row[0], situation, describe_location(loc, crossed))
@@ -215,7 +235,9 @@ def _merge(conn: psycopg.Connection, fire: OpenFire, situation: Situation) -> bo
         "geom = CASE WHEN %(better)s THEN ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326) "
         "ELSE geom END, "
         "uncertainty_m = CASE WHEN %(better)s THEN %(unc)s ELSE uncertainty_m END, "
-        "location_method = CASE WHEN %(better)s THEN %(method)s ELSE location_method END "
+        "location_method = CASE WHEN %(better)s THEN %(method)s ELSE location_method END, "
+        "grid_code = CASE WHEN %(better)s THEN %(grid)s ELSE grid_code END, "
+        "community_code = CASE WHEN %(better)s THEN %(community)s ELSE community_code END "
         "WHERE id = %(id)s",
         {
             "ts": situation.ts,
@@ -225,6 +247,8 @@ def _merge(conn: psycopg.Connection, fire: OpenFire, situation: Situation) -> bo
             "lat": loc.lat,
             "unc": loc.uncertainty_m,
             "method": loc.method,
+            "grid": situation.grid_code,
+            "community": situation.community_code,
             "id": fire.id,
         },
     )
@@ -232,6 +256,7 @@ def _merge(conn: psycopg.Connection, fire: OpenFire, situation: Situation) -> bo
     fire.last_seen = max(fire.last_seen, situation.ts)
     if better:
         fire.lon, fire.lat, fire.uncertainty_m = loc.lon, loc.lat, loc.uncertainty_m
+        fire.grid_code = situation.grid_code
         conn.execute(
             "UPDATE task SET location_method = %s, updated_at = now() "
             "WHERE incident_id = %s AND location_method IS DISTINCT FROM %s",

@@ -46,7 +46,8 @@ from ingest.persist import (
 )
 from ingest.registry import DeviceInfo, DeviceRegistry, HouseholdCodes
 from ingest.rules import rule_for
-from ingest.tasks import create_tasks
+from ingest.task_messages import queue_pushes
+from ingest.tasks import create_tasks, reroute
 
 STANDBY_W = 80.0
 """Power at or below this is standby (a fridge), not a sign of life (contract 7.2)."""
@@ -271,6 +272,7 @@ def _open_incidents(
     result.outbox_ids += create_tasks(conn, opened, settings)
     result.counts["tasks"] = len(opened)
     result.outbox_ids += relocation_pushes(conn, fires.relocated, settings)
+    result.outbox_ids += reroute(conn, fires.moved, settings)
 
 
 def relocation_pushes(
@@ -279,8 +281,6 @@ def relocation_pushes(
     """An ``updated`` push to the assignee of each open task whose fire is now better located."""
     if not incidents:
         return []
-    from ingest.task_messages import queue_pushes
-
     rows = conn.execute(
         "SELECT t.id, t.assignee_id FROM task t WHERE t.incident_id = ANY(%s) "
         "AND t.assignee_id IS NOT NULL AND t.state NOT IN ('closed', 'invalid', 'duplicate')",

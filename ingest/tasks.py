@@ -12,7 +12,7 @@ from psycopg.types.json import Jsonb
 
 from gis.deadlines import due_at
 from gis.settings import Settings
-from gis.workorders import AUTO_DISPATCH_PATH, check_transition
+from gis.workorders import AUTO_DISPATCH_PATH, check_transition, transition
 from ingest.incidents import NewIncident
 from ingest.routing import Place, Recipient, responsible
 from ingest.task_messages import insert_outbox, queue_pushes
@@ -150,3 +150,44 @@ def _tell_families(
         payload = {"text": text, "task_id": task_of[incident.id], "household_code": code}
         rows.append((phone, Jsonb(payload), task_of[incident.id]))
     return insert_outbox(conn, "sms", rows)
+
+
+REROUTABLE = ("reported", "filed", "dispatched")
+"""Not yet accepted by anyone: a task still follows its incident to another grid."""
+
+
+def reroute(conn: psycopg.Connection, moved: dict[int, Place], settings: Settings) -> list[int]:
+    """Tasks of incidents now placed in another grid go to that grid's people: the new
+    assignee and local leaders get ``assigned``, the previous assignee ``cancelled``.
+    Returns the outbox ids."""
+    if not moved:
+        return []
+    rows = conn.execute(
+        "SELECT id, incident_id, assignee_id, state FROM task "
+        "WHERE incident_id = ANY(%s) AND state = ANY(%s) ORDER BY id FOR UPDATE",
+        (sorted(moved), list(REROUTABLE)),
+    ).fetchall()
+    people = responsible(conn, [moved[incident] for _, incident, _, _ in rows])
+    told, released = [], []
+    for (task, incident, previous, state), person in zip(rows, people, strict=True):
+        place = moved[incident]
+        assignee = person.assignee[0] if person.assignee else None
+        conn.execute(
+            "UPDATE task SET grid_code = %s, community_code = %s, assignee_id = %s, "
+            "updated_at = now() WHERE id = %s",
+            (place.grid_code, place.community_code, assignee, task),
+        )
+        if assignee == previous:
+            continue
+        if state == "filed" and assignee is not None:
+            transition(conn, task, "dispatched", ACTOR, "定位更新后派单", {"assignee_id": assignee})
+        if previous is not None:
+            released.append((task, (previous, "previous_assignee")))
+        told += [
+            (task, r) for r in ([person.assignee] if person.assignee else []) + list(person.alerts)
+        ]
+    record_notifications(conn, told, level=0)
+    url = settings.api_public_url
+    return queue_pushes(conn, told, "assigned", url) + queue_pushes(
+        conn, released, "cancelled", url
+    )

@@ -13,6 +13,7 @@ import pytest
 from firmware_sim import geo
 from gis.db import connect
 from ingest.bearings import Bearing, distance_m, intersect
+from ingest.contract import parse_task_message
 from tests.ingest_world import GRID_A1, GRID_A2, GRID_B1, GRID_B2, fire, wait_subscribed
 from tests.mqtt_helpers import wait_until
 
@@ -68,6 +69,7 @@ def test_two_towers_locate_the_smoke_and_one_tower_names_the_crossed_grids(setup
                 "SELECT id, ST_X(geom), ST_Y(geom) FROM device WHERE id IN ('cam_t1', 'cam_t2')"
             )
         )
+    guessed, located = setup.listen("w_b1"), setup.listen("head_a")
     with setup.ingest(workers=1):
         wait_subscribed(setup.database_url, setup.broker)
         first = fire("cam_t1", bearing_deg=round(geo.bearing_deg(*towers["cam_t1"], *truth), 1))
@@ -78,6 +80,8 @@ def test_two_towers_locate_the_smoke_and_one_tower_names_the_crossed_grids(setup
                 "SELECT location_method, description FROM task"
             ).fetchone()
         assert method == "bearing_only"
+        # the guess at mid-range lies in B1: its worker has the task for now
+        assert setup.scalar("SELECT assignee_id FROM task") == "w_b1"
         # cam_t1 looks east along lat 40.61 across A1, A2, B1 and B2 within its 5 km
         assert all(code in description for code in (GRID_A1, GRID_A2, GRID_B1, GRID_B2))
         second = fire("cam_t2", bearing_deg=round(geo.bearing_deg(*towers["cam_t2"], *truth), 1))
@@ -90,9 +94,18 @@ def test_two_towers_locate_the_smoke_and_one_tower_names_the_crossed_grids(setup
         lon, lat, uncertainty, devices, count = conn.execute(
             "SELECT ST_X(geom), ST_Y(geom), uncertainty_m, device_ids, event_count FROM incident"
         ).fetchone()
-        task_method = conn.execute("SELECT location_method FROM task").fetchone()[0]
+        task_method, assignee, grid = conn.execute(
+            "SELECT location_method, assignee_id, grid_code FROM task"
+        ).fetchone()
         tasks = conn.execute("SELECT count(*) FROM task").fetchone()[0]
     assert distance_m(lon, lat, *truth) < 30  # bearings rounded to 0.1°
     assert 10 <= uncertainty < 300 and math.isfinite(uncertainty)
     assert sorted(devices) == ["cam_t1", "cam_t2"] and count == 2
     assert (task_method, tasks) == ("bearing_intersection", 1)
+    # the smoke is in A2 (nobody full-time): the task follows it to A2's grid head
+    assert (assignee, grid) == ("head_a", GRID_A2)
+    assert [parse_task_message(m.payload).action for m in guessed.wait_for(2, 5)] == [
+        "assigned",
+        "cancelled",
+    ]
+    assert [parse_task_message(m.payload).action for m in located.wait_for(1, 5)] == ["assigned"]
