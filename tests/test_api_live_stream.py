@@ -4,55 +4,22 @@ a second, and never reaches viewers out of scope."""
 from __future__ import annotations
 
 import queue
-import socket
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import orjson
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
 from api.app import create_app
 from gis.db import connect
 from tests.api_world import GRID_A1, PASSWORD, World, api_settings
+from tests.browser_helpers import serve
 
 DELIVERY_LIMIT_S = 1.0
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
-def running_api(app: FastAPI) -> Iterator[str]:
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-            timeout_graceful_shutdown=1,
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 class SseClient:
@@ -124,7 +91,7 @@ def app(database_url: str, tmp_path: Path, world: World) -> FastAPI:
 
 @pytest.fixture
 def base_url(app: FastAPI) -> Iterator[str]:
-    with running_api(app) as url:
+    with serve(app) as url:
         yield url
 
 
