@@ -31,6 +31,12 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
+def task_links(public_url: str, task_id: int) -> dict[str, str]:
+    """The work order in the API, and the operators' map opened on it (``/map?task=ID``)."""
+    base = public_url.rstrip("/")
+    return {"task": f"{base}/api/tasks/{task_id}", "map": f"{base}/map?task={task_id}"}
+
+
 def task_message(conn: psycopg.Connection, task_id: int, action: Action, public_url: str) -> dict:
     """The contract message announcing ``action`` on one task."""
     row = (
@@ -75,7 +81,7 @@ def task_message(conn: psycopg.Connection, task_id: int, action: Action, public_
         "community_code": row["community_code"],
         "due_at": _iso(row["due_at"]),
         "escalation_level": min(row["escalation_level"], 3),
-        "links": {"task": f"{public_url.rstrip('/')}/api/tasks/{row['id']}"},
+        "links": task_links(public_url, row["id"]),
     }
 
 

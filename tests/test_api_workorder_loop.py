@@ -132,6 +132,8 @@ def test_workorder_dispatch_pushes_a_contract_message_and_return_goes_back(
     assert target == "wangge/v1/workers/w_a2/tasks"
     message = TaskMessage.model_validate_json(json.dumps(payload))
     assert (message.action, message.task_id) == ("assigned", world.tasks["a2"])
+    public_url = client.app.state.settings.api_public_url.rstrip("/")
+    assert message.links.map == f"{public_url}/map?task={world.tasks['a2']}"
 
     no_note = client.post(f"{a2}/return", headers=login(client, "gw_a2"), json={})
     assert no_note.status_code == 422
