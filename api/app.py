@@ -12,9 +12,10 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI, Request
 from psycopg_pool import ConnectionPool
+from starlette.middleware.gzip import GZipMiddleware
 
 from api.errors import ApiError
-from api.layer_cache import LayerCache
+from api.layer_cache import GZIP_LEVEL, LayerCache
 from api.live import LiveHub
 from api.reminders import reminder_loop
 from api.responses import OrjsonResponse
@@ -89,6 +90,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         default_response_class=OrjsonResponse,
     )
+    # Lists and layers compress ~5x; below 1 kB gzip saves nothing worth its CPU. Layers the
+    # grid cache serves arrive already gzipped (Content-Encoding set) and pass through.
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=GZIP_LEVEL)
     app.state.settings = settings
     app.state.layer_cache = LayerCache()
     app.add_exception_handler(ApiError, _api_error)

@@ -49,7 +49,7 @@ from fastapi.responses import Response
 from api.app import create_app
 from api.deps import Conn, CurrentUser
 from api.geojson import feature_collection
-from api.routes.geo import _GRID_LOAD, _GRID_PROPERTIES, _grid_where
+from api.routes.geo import GRID_LAYER_PROPERTIES, GRID_LOAD, grid_where
 from benchmarks.map_city import City, create_city, drop_city, login_token, serve
 from gis.db import connect
 from tests.browser_helpers import free_port
@@ -70,13 +70,13 @@ NAIVE_BBOX = (
 
 def naive_grids(conn: Conn, user: CurrentUser, bbox: str = Query()) -> Response:
     minx, miny, maxx, maxy = (float(part) for part in bbox.split(","))
-    where = _grid_where(user, None).add(NAIVE_BBOX, minx=minx, miny=miny, maxx=maxx, maxy=maxy)
+    where = grid_where(user, None).add(NAIVE_BBOX, minx=minx, miny=miny, maxx=maxx, maxy=maxy)
     body = feature_collection(
         conn,
         id_sql="grid.code",
         geom_column="grid.geom",
-        properties_sql=_GRID_PROPERTIES,
-        from_sql=_GRID_LOAD,
+        properties_sql=GRID_LAYER_PROPERTIES,
+        from_sql=GRID_LOAD,
         where=where,
         order_by="grid.code",
         limit=50_000,

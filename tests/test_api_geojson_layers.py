@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gzip
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from fastapi.testclient import TestClient
@@ -125,13 +128,90 @@ def test_grid_layer_cache_follows_changes_committed_elsewhere(
 
 def test_layer_cache_never_stores_what_a_change_overtook() -> None:
     cache = LayerCache(ttl_s=60)
-    version = cache.version
-    cache.invalidate()  # a change lands while the query runs
-    cache.put("k", b"old", version)
-    assert cache.get("k") is None
-    cache.put("k", b"new", cache.version)
-    assert cache.get("k") == b"new"
+
+    def overtaken() -> bytes:
+        cache.invalidate()  # a change lands while the query runs
+        return b"old"
+
+    assert cache.get("k", overtaken).raw == b"old"
+    assert cache.get("k", lambda: b"new").raw == b"new"
+    assert cache.get("k", lambda: b"newer").raw == b"new"
     expired = LayerCache(ttl_s=0)
-    expired.put("k", b"x", expired.version)
+    expired.get("k", lambda: b"x")
     time.sleep(0.01)
-    assert expired.get("k") is None
+    assert expired.get("k", lambda: b"y").raw == b"y"
+
+
+def test_layer_cache_fifty_concurrent_misses_build_once() -> None:
+    cache = LayerCache()
+    builds = 0
+    started = threading.Barrier(50)
+
+    def build() -> bytes:
+        nonlocal builds
+        builds += 1
+        time.sleep(0.3)  # the query; everyone else arrives meanwhile
+        return b'{"type": "FeatureCollection", "features": []}'
+
+    def request() -> bytes:
+        started.wait()
+        return cache.get("district", build).raw
+
+    with ThreadPoolExecutor(50) as pool:
+        bodies = list(pool.map(lambda _: request(), range(50)))
+    assert builds == 1
+    assert set(bodies) == {b'{"type": "FeatureCollection", "features": []}'}
+    assert gzip.decompress(cache.get("district", build).gzipped) == bodies[0]
+
+
+def test_layer_cache_failed_build_fails_its_waiters_and_is_not_kept() -> None:
+    cache = LayerCache()
+
+    def failing() -> bytes:
+        time.sleep(0.1)
+        raise RuntimeError("database gone")
+
+    with ThreadPoolExecutor(5) as pool:
+        outcomes = list(pool.map(lambda _: _outcome(cache, failing), range(5)))
+    assert all(isinstance(outcome, RuntimeError) for outcome in outcomes)
+    assert cache.get("k", lambda: b"ok").raw == b"ok"
+
+
+def _outcome(cache: LayerCache, build) -> bytes | Exception:
+    try:
+        return cache.get("k", build).raw
+    except RuntimeError as exc:
+        return exc
+
+
+def test_grids_are_gzipped_and_slim(client: TestClient, world: World) -> None:
+    headers = login(client, "admin")
+    response = client.get("/api/grids", headers=headers | {"Accept-Encoding": "gzip"})
+    assert response.headers["content-encoding"] == "gzip"
+    assert int(response.headers["content-length"]) < len(response.content) / 3
+    properties = {f["id"]: f["properties"] for f in response.json()["features"]}
+    assert set(properties[GRID_B1]) == {
+        "code", "name", "community_code", "version",
+        "open_tasks", "urgent_tasks", "overdue_tasks", "state",
+    }  # fmt: skip
+    plain = client.get("/api/grids", headers=headers | {"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    assert plain.json() == response.json()
+
+
+def test_grids_count_overdue_open_tasks(
+    client: TestClient, world: World, database_url: str
+) -> None:
+    headers = login(client, "admin")
+    before = _grids(client, headers)[GRID_B1]["properties"]
+    with connect(database_url) as conn:
+        conn.execute(
+            "UPDATE task SET due_at = now() - interval '1 hour' WHERE id = %s",
+            (world.tasks["b1"],),
+        )
+    deadline = time.monotonic() + 1.0
+    while _grids(client, headers)[GRID_B1]["properties"]["overdue_tasks"] != (
+        before["overdue_tasks"] + 1
+    ):
+        assert time.monotonic() < deadline, "overdue count not updated after 1 s"
+        time.sleep(0.02)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from psycopg.rows import dict_row
 
 from api.deps import AppLayerCache, Conn, CurrentUser
@@ -21,6 +21,7 @@ router = APIRouter(prefix="/api", tags=["geo 地图图层"])
 
 BBoxParam = Annotated[BBox | None, Depends(bbox_param)]
 LAYER = {"response_model": FeatureCollection, "response_class": GeoJSONResponse}
+_VARY = {"Vary": "Accept-Encoding"}
 
 
 @router.get("/districts", **LAYER)
@@ -100,22 +101,29 @@ def communities(
 
 
 # Open-task load per grid code, aggregated once per request (open tasks are few).
-_GRID_LOAD = """
+GRID_LOAD = """
     grid LEFT JOIN (
         SELECT task.grid_code, count(*)::int AS open_tasks,
-               (count(*) FILTER (WHERE task.urgency = 'urgent'))::int AS urgent_tasks
+               (count(*) FILTER (WHERE task.urgency = 'urgent'))::int AS urgent_tasks,
+               (count(*) FILTER (WHERE task.due_at < now()))::int AS overdue_tasks
         FROM task WHERE task.state = ANY(%(open_states)s) GROUP BY task.grid_code
     ) AS load ON load.grid_code = grid.code"""
-_GRID_PROPERTIES = """json_build_object(
+_GRID_STATE = """
+    'open_tasks', coalesce(load.open_tasks, 0), 'urgent_tasks', coalesce(load.urgent_tasks, 0),
+    'overdue_tasks', coalesce(load.overdue_tasks, 0),
+    'state', CASE WHEN load.urgent_tasks > 0 THEN 'urgent'
+                  WHEN load.open_tasks > 0 THEN 'open' ELSE 'ok' END"""
+GRID_LAYER_PROPERTIES = f"""json_build_object(
+    'code', grid.code, 'name', grid.name, 'community_code', grid.community_code,
+    'version', grid.version, {_GRID_STATE})"""
+"""What the map draws and colours a grid by; the rest is in ``/api/grids/{code}``."""
+_GRID_DETAIL_PROPERTIES = f"""json_build_object(
     'code', grid.code, 'name', grid.name, 'community_code', grid.community_code,
     'household_target', grid.household_target, 'version', grid.version,
-    'valid_from', grid.valid_from, 'valid_to', grid.valid_to,
-    'open_tasks', coalesce(load.open_tasks, 0), 'urgent_tasks', coalesce(load.urgent_tasks, 0),
-    'state', CASE WHEN load.urgent_tasks > 0 THEN 'urgent'
-                  WHEN load.open_tasks > 0 THEN 'open' ELSE 'ok' END)"""
+    'valid_from', grid.valid_from, 'valid_to', grid.valid_to, {_GRID_STATE})"""
 
 
-def _grid_where(user: User, at: datetime | None) -> Where:
+def grid_where(user: User, at: datetime | None) -> Where:
     where = scope_where(user, Subject.GRID)
     return where.add(
         "grid.valid_from <= coalesce(%(at)s::timestamptz, now()) "
@@ -127,6 +135,7 @@ def _grid_where(user: User, at: datetime | None) -> Where:
 
 @router.get("/grids", **LAYER)
 def grids(
+    request: Request,
     conn: Conn,
     user: CurrentUser,
     layer_cache: AppLayerCache,
@@ -141,9 +150,10 @@ def grids(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=50_000)] = 20_000,
 ):
-    """网格 in the user's area, with ``state`` from open tasks: urgent / open / ok.
-    Served from a cache that any task or grid change invalidates."""
-    where = add_bbox(_grid_where(user, at), "grid.geom", bbox)
+    """网格 in the user's area: ``code``, ``name``, ``community_code``, ``version``, the
+    counts ``open_tasks``, ``urgent_tasks``, ``overdue_tasks`` and ``state`` (urgent / open /
+    ok). Served from a cache that any task or grid change invalidates; gzipped if accepted."""
+    where = add_bbox(grid_where(user, at), "grid.geom", bbox)
     if community_code:
         where.add("grid.community_code = %(community_code)s", community_code=community_code)
     if point:
@@ -154,22 +164,23 @@ def grids(
             lat=lat,
         )
     key = repr((where.sql, sorted(where.params.items()), zoom, limit))
-    version = layer_cache.version
-    body = layer_cache.get(key)
-    if body is None:
-        body = feature_collection(
+    body = layer_cache.get(
+        key,
+        lambda: feature_collection(
             conn,
             id_sql="grid.code",
             geom_column="grid.geom",
-            properties_sql=_GRID_PROPERTIES,
-            from_sql=_GRID_LOAD,
+            properties_sql=GRID_LAYER_PROPERTIES,
+            from_sql=GRID_LOAD,
             where=where,
             order_by="grid.code",
             limit=limit,
             zoom=zoom,
-        )
-        layer_cache.put(key, body, version)
-    return GeoJSONResponse(body)
+        ),
+    )
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        return GeoJSONResponse(body.gzipped, headers={"Content-Encoding": "gzip", **_VARY})
+    return GeoJSONResponse(body.raw, headers=_VARY)
 
 
 def _lon_lat(text: str) -> tuple[float, float]:
@@ -185,11 +196,11 @@ def _lon_lat(text: str) -> tuple[float, float]:
 @router.get("/grids/{code}")
 def grid_detail(code: str, conn: Conn, user: CurrentUser) -> OrjsonResponse:
     """One current grid as a GeoJSON Feature, with its workers, household count and open tasks."""
-    where = _grid_where(user, None).add("grid.code = %(code)s", code=code)
+    where = grid_where(user, None).add("grid.code = %(code)s", code=code)
     cur = conn.cursor(row_factory=dict_row)
     grid = cur.execute(
-        f"SELECT {_GRID_PROPERTIES} AS properties, ST_AsGeoJSON(grid.geom, 7)::json AS geometry "
-        f"FROM {_GRID_LOAD} WHERE {where.sql}",
+        f"SELECT {_GRID_DETAIL_PROPERTIES} AS properties, ST_AsGeoJSON(grid.geom, 7)::json AS geometry "
+        f"FROM {GRID_LOAD} WHERE {where.sql}",
         where.params,
     ).fetchone()
     if grid is None:
