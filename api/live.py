@@ -1,7 +1,7 @@
 """The live stream's source: ONE LISTEN connection per API process, fanned out to clients.
 
-Triggers on task, incident and event (migration 0003) ``pg_notify('wangge_live', json)``
-at commit. The hub parses each notification once and offers it to every subscriber whose
+Triggers on task, incident and event (migration 0003) and on a device's online state
+changing (migration 0005) ``pg_notify('wangge_live', json)`` at commit. The hub parses each notification once and offers it to every subscriber whose
 filter lets it through; each subscriber has its own bounded queue, so one slow browser
 cannot hold up the others (its queue overflows and its stream ends; EventSource then
 reconnects and the page reloads its layers). After the LISTEN connection is lost and
@@ -87,6 +87,7 @@ def messages_of(notification: dict) -> list[dict]:
                 "community_code": notification.get("community_code"),
                 "open_tasks": grid_state["open_tasks"],
                 "urgent_tasks": grid_state["urgent_tasks"],
+                "overdue_tasks": grid_state.get("overdue_tasks", 0),
                 "state": "urgent"
                 if grid_state["urgent_tasks"]
                 else ("open" if grid_state["open_tasks"] else "ok"),

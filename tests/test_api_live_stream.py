@@ -121,6 +121,7 @@ def test_live_task_commit_reaches_scope_within_a_second_and_nobody_else(
     grid = op_a.wait_for("grid", timeout=1)
     assert grid is not None and grid[1]["grid_code"] == GRID_A1
     assert grid[1]["state"] == "urgent"
+    assert grid[1]["overdue_tasks"] == 0  # no deadline yet
     time.sleep(0.5)
     assert op_b.drain() == [] and worker_b.drain() == []
 
@@ -147,6 +148,29 @@ def test_live_event_and_incident_reach_the_grid_worker(
     incident = worker.wait_for("incident", timeout=1)
     assert incident is not None and incident[1]["id"] == world.incident_a1
     time.sleep(0.3)
+    assert outsider.drain() == []
+
+
+def test_live_device_online_change_streams_but_heartbeats_do_not(
+    base_url: str, database_url: str
+) -> None:
+    worker = SseClient(base_url, **_bearer(base_url, "gw_a1"))
+    outsider = SseClient(base_url, **_bearer(base_url, "gw_b1"))
+    with connect(database_url) as conn:  # heartbeats: still online, seen again
+        for _ in range(3):
+            conn.execute("UPDATE device SET online = true, last_seen = now() WHERE id = 'cam_a1'")
+            conn.commit()
+    assert worker.wait_for("device", timeout=0.5) is None
+    with connect(database_url) as conn:  # the last will: offline
+        conn.execute("UPDATE device SET online = false, last_seen = now() WHERE id = 'cam_a1'")
+    device = worker.wait_for("device", timeout=3)
+    assert device is not None
+    assert (device[1]["id"], device[1]["online"], device[1]["grid_code"]) == (
+        "cam_a1", False, GRID_A1,
+    )  # fmt: skip
+    assert device[1]["last_seen"] is not None
+    time.sleep(0.3)
+    assert [kind for kind, _ in worker.drain()] == []
     assert outsider.drain() == []
 
 

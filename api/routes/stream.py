@@ -60,8 +60,9 @@ async def _events(
 async def stream(
     request: Request, pool: Annotated[ConnectionPool, Depends(get_pool)], bearer: BearerToken
 ) -> StreamingResponse:
-    """Event types: ``event``, ``incident``, ``task``, ``grid`` (state after a task change)
-    and ``resync`` (reload, messages may have been missed). Each ``data`` is one JSON object
+    """Event types: ``event``, ``incident``, ``task``, ``grid`` (state after a task change),
+    ``device`` (online state changed: ``online``, ``last_seen``) and ``resync`` (reload,
+    messages may have been missed). Each ``data`` is one JSON object
     with ``kind``, ``id``, ``grid_code``, ``community_code``, ``state``/``type``, ``urgency``,
     ``lon``/``lat``."""
     viewer = await run_in_threadpool(_viewer, pool, request_token(request, bearer))
