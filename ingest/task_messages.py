@@ -38,6 +38,12 @@ METHOD_EN = {
 }
 
 
+def task_links(public_url: str, task_id: int) -> dict[str, str]:
+    """The work order in the web app and the operators' map opened on it (as the API's)."""
+    base = public_url.rstrip("/")
+    return {"task": f"{base}/api/tasks/{task_id}", "map": f"{base}/map?task={task_id}"}
+
+
 def load_messages(
     conn: psycopg.Connection, task_ids: Iterable[int], action: Action, public_url: str
 ) -> dict[int, dict]:
@@ -69,7 +75,7 @@ def load_messages(
             "community_code": community,
             "due_at": due.isoformat() if due else None,
             "escalation_level": min(level, 3),
-            "links": {"task": f"{public_url.rstrip('/')}/api/tasks/{task_id}"},
+            "links": task_links(public_url, task_id),
         }
     return messages
 

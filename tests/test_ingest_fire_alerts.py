@@ -46,6 +46,7 @@ def test_fire_alert_reaches_grid_worker_grid_head_and_cadres(setup: Setup) -> No
         assert message.location.method == "reported" and message.grid_code == GRID_A1
         assert message.category == "fire" and message.state == "dispatched"
         assert message.due_at is not None
+        assert message.links.map.endswith(f"/map?task={task_id}")
     assert listeners["w_b1"].messages == []  # another grid's worker hears nothing
     with connect(setup.database_url) as conn:
         assignee, state = conn.execute(
