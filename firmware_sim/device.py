@@ -26,6 +26,10 @@ from firmware_sim.settings import SimSettings
 
 FIRMWARE = "wangge-sim 1.0"
 MAX_INFLIGHT = 20
+NO_MATCHING_SUBSCRIBERS = 0x10
+"""PUBACK reason: accepted, but nobody was subscribed (e.g. just after a broker restart)."""
+UNHEARD_RETRY_MIN_S = 1.0
+UNHEARD_RETRY_MAX_S = 30.0
 
 
 @dataclass
@@ -35,6 +39,8 @@ class DeviceStats:
     acked: int = 0
     refused: int = 0
     """PUBACK with a failure reason (e.g. not authorized)."""
+    unheard: int = 0
+    """PUBACK 0x10 (no matching subscribers): kept and sent again later."""
     dropped: int = 0
     """Pushed out of a full offline buffer."""
     connects: int = 0
@@ -49,6 +55,9 @@ class SimDevice:
         self.stats = DeviceStats()
         self.connected = False
         self.buffer: deque[tuple[str, bytes, bool]] = deque(maxlen=settings.sim_buffer_limit)
+        self._inflight: dict[int, tuple[str, bytes, bool]] = {}
+        self._unheard_retry_s = UNHEARD_RETRY_MIN_S
+        self._retry_scheduled = False
         self._running = False
         self._heartbeat_scheduled = False
         self._backoff_s = settings.sim_reconnect_min_s
@@ -124,8 +133,7 @@ class SimDevice:
             firmware=FIRMWARE,
         )
         self._publish(self._status_topic, messages.encode(status), retain=True)
-        while self.buffer:
-            self._publish(*self.buffer.popleft())
+        self._flush_buffer()
         if not self._heartbeat_scheduled:
             self._heartbeat_scheduled = True
             self.loop.call_later(self.settings.sim_heartbeat_s, self._heartbeat)
@@ -136,10 +144,34 @@ class SimDevice:
             self._reconnect_later()
 
     def _on_publish(self, client, userdata, mid, reason, properties) -> None:
+        item = self._inflight.pop(mid, None)
         if reason.is_failure:
             self.stats.refused += 1
+        elif reason.value == NO_MATCHING_SUBSCRIBERS and item is not None and not item[2]:
+            # Not delivered to anyone: keep it (in order, before newer messages) and retry.
+            self.stats.unheard += 1
+            self.buffer.appendleft(item)
+            self._retry_unheard_later()
         else:
             self.stats.acked += 1
+            self._unheard_retry_s = UNHEARD_RETRY_MIN_S
+
+    def _retry_unheard_later(self) -> None:
+        if self._retry_scheduled:
+            return
+        self._retry_scheduled = True
+        delay = self._unheard_retry_s
+        self._unheard_retry_s = min(self._unheard_retry_s * 2, UNHEARD_RETRY_MAX_S)
+        self.loop.call_later(delay, self._retry_unheard)
+
+    def _retry_unheard(self) -> None:
+        self._retry_scheduled = False
+        if self.connected:
+            self._flush_buffer()
+
+    def _flush_buffer(self) -> None:
+        while self.buffer:
+            self._publish(*self.buffer.popleft())
 
     def _heartbeat(self) -> None:
         if not self._running:
@@ -171,11 +203,12 @@ class SimDevice:
         self.buffer.append(item)
 
     def _publish(self, topic: str, payload: bytes, retain: bool) -> None:
-        self.client.publish(topic, payload, qos=1, retain=retain)
+        info = self.client.publish(topic, payload, qos=1, retain=retain)
+        self._inflight[info.mid] = (topic, payload, retain)
         self.stats.published += 1
 
     @property
     def unacknowledged(self) -> int:
-        """Sent but not yet acknowledged, plus still buffered."""
-        done = self.stats.acked + self.stats.refused
+        """Sent but not yet acknowledged, plus still buffered (incl. unheard, to retry)."""
+        done = self.stats.acked + self.stats.refused + self.stats.unheard
         return self.stats.published - done + len(self.buffer)

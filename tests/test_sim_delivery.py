@@ -118,3 +118,22 @@ def test_planned_shutdown_says_offline_without_a_last_will(broker_factory, tmp_p
     statuses = watcher.wait_for(3, timeout_s=2)
     reasons = [parse_device_message(m.topic, m.payload).reason for m in statuses]
     assert reasons == ["connected", "shutdown"]
+
+
+def test_message_nobody_heard_is_kept_and_sent_again(broker_factory, tmp_path: Path) -> None:
+    """PUBACK 0x10 (no matching subscribers — e.g. the ingest workers' shared subscription
+    is not back yet after a broker restart) is not delivery: the firmware retries."""
+    running: RunningBroker = broker_factory([METER.id], [])
+    with _fleet(running, tmp_path) as fleet:
+        assert fleet.wait_connected(10)
+        device = fleet.devices[METER.id]
+        unheard = _reading(7.0)
+        fleet.emit(METER.id, "telemetry", unheard)
+        assert Fleet.wait(lambda: device.stats.unheard >= 1, 5)
+
+        ingest = running.client("wangge-ingest", "ingest-1")
+        ingest.subscribe("$share/wangge-ingest/wangge/v1/devices/+/telemetry")
+        assert fleet.wait_drained(10)
+
+    received = [parse_device_message(m.topic, m.payload) for m in ingest.wait_for(1)]
+    assert [str(m.event_id) for m in received] == [unheard["event_id"]]
