@@ -31,6 +31,7 @@ export class DeviceLayer {
       iconCreateFunction: clusterIcon,
     }).addTo(map);
     this.count = 0;
+    this.byId = new Map();
   }
 
   describe(device) {
@@ -52,11 +53,22 @@ export class DeviceLayer {
     });
     marker.device = device;
     marker.bindTooltip(() => this.describe(device));
+    this.byId.set(device.id, marker);
     return marker;
+  }
+
+  /** A live ``device`` message: the device went online or offline. */
+  update(message) {
+    const marker = this.byId.get(message.id);
+    if (!marker) return;
+    Object.assign(marker.device, { online: message.online, last_seen: message.last_seen });
+    marker.setStyle({ fillColor: message.online ? ONLINE : OFFLINE });
+    this.cluster.refreshClusters(marker);
   }
 
   async load() {
     const collection = await getJSON('/api/devices');
+    this.byId.clear();
     const markers = collection.features.filter((f) => f.geometry).map((f) => this.marker(f));
     this.cluster.clearLayers();
     this.cluster.addLayers(markers);

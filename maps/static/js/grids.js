@@ -23,10 +23,11 @@ export class GridLayer {
     this.layer.addTo(map);
   }
 
-  /** urgent (an urgent open task) > overdue (an open task past its deadline) > open > ok. */
+  /** urgent (an urgent open task) > overdue (an open task past its deadline: counted by the
+   * API, or passed since, as the task store sees) > open > ok. */
   displayState(properties) {
     if (properties.state === 'urgent') return 'urgent';
-    if (this.overdue.has(properties.code)) return 'overdue';
+    if (properties.overdue_tasks > 0 || this.overdue.has(properties.code)) return 'overdue';
     return properties.state === 'open' ? 'open' : 'ok';
   }
 
@@ -66,8 +67,10 @@ export class GridLayer {
   update(message) {
     const layer = this.byCode.get(message.grid_code);
     if (!layer) return;
-    const { state, open_tasks: openTasks, urgent_tasks: urgentTasks } = message;
-    Object.assign(layer.feature.properties, { state, open_tasks: openTasks, urgent_tasks: urgentTasks });
+    const { state, open_tasks: openTasks, urgent_tasks: urgentTasks, overdue_tasks: overdueTasks } = message;
+    Object.assign(layer.feature.properties, {
+      state, open_tasks: openTasks, urgent_tasks: urgentTasks, overdue_tasks: overdueTasks,
+    });
     this.restyle(message.grid_code);
   }
 

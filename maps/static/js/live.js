@@ -5,7 +5,7 @@
 import { getJSON } from './api.js';
 import { onLanguageChange, t } from './i18n.js';
 
-const KINDS = ['task', 'grid', 'incident', 'event', 'resync'];
+const KINDS = ['task', 'grid', 'incident', 'event', 'device', 'resync'];
 const BATCH_MS = 100;
 const REOPEN_MS = 3000;
 

@@ -20,7 +20,7 @@ import { isOpen, TaskStore } from './taskstore.js';
 import { toast } from './toast.js';
 
 const REFRESH_MS = 30000; // deadlines pass without any message: re-check overdue
-const DEVICES_MS = 60000; // device heartbeats are not streamed: reload their state
+const DEVICES_MS = 60000; // online changes are streamed, heartbeats (last_seen) are not: reload
 const MAX_TOASTS_PER_BATCH = 3;
 
 const map = createMap('map');
@@ -116,6 +116,8 @@ function applyLive(batch) {
       if (created && task.urgency === 'urgent' && isOpen(task)) fresh.push(task);
     } else if (kind === 'incident') {
       pulses.add(message);
+    } else if (kind === 'device') {
+      devices.update(message);
     } else if (kind === 'resync') {
       resync = true;
     }
