@@ -11,7 +11,8 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 
 from gis.db import connect
-from tests.mqtt_helpers import free_port
+from gis.settings import Settings
+from tests.mqtt_helpers import Client, free_port
 
 WANGGE = [sys.executable, "-m", "gis.cli"]
 
@@ -66,6 +67,19 @@ def test_broker_cli_provisions_database_devices(database_url: str, tmp_path: Pat
         assert _connects(port, row["id"], row["password"])
         assert not _connects(port, row["id"], row["password"][::-1])
 
+        # The platform's side: an ingest listener on the shared subscription (without one,
+        # the broker answers 0x10 and the firmware keeps the message for a retry).
+        settings = Settings()
+        raw = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2, client_id="ingest-test", protocol=mqtt.MQTTv5
+        )
+        raw.username_pw_set(settings.mqtt_ingest_username, settings.mqtt_ingest_password)
+        ingest = Client(raw)
+        raw.connect("127.0.0.1", port)
+        raw.loop_start()
+        ingest.wait_connected()
+        ingest.subscribe("$share/wangge-ingest/wangge/v1/devices/+/events")
+
         fire = _wangge(
             env,
             "sim",
@@ -80,6 +94,9 @@ def test_broker_cli_provisions_database_devices(database_url: str, tmp_path: Pat
         )
         assert fire.returncode == 0, fire.stdout + fire.stderr
         assert "CAM-T-0001" in fire.stdout
+        (heard,) = ingest.wait_for(1)
+        ingest.close()
+        assert heard.topic == "wangge/v1/devices/CAM-T-0001/events"
     finally:
         assert _wangge(env, "broker", "stop").returncode == 0
     assert _wangge(env, "broker", "status").returncode == 3
