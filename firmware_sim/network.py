@@ -107,6 +107,10 @@ class NetworkLoop:
         try:
             self._serve()
         finally:
+            # paho calls these again when a client is garbage-collected; the selector is gone.
+            for client in self._clients:
+                client.on_socket_open = client.on_socket_close = None
+                client.on_socket_register_write = client.on_socket_unregister_write = None
             self._selector.close()
             self._wake_r.close()
             self._wake_w.close()
