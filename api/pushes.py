@@ -15,6 +15,8 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
+from gis.workorders import task_links
+
 Action = Literal["assigned", "escalated", "reminder", "updated", "cancelled"]
 
 LOCATION_METHODS = frozenset(
@@ -29,12 +31,6 @@ def worker_topic(worker_id: str) -> str:
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
-
-
-def task_links(public_url: str, task_id: int) -> dict[str, str]:
-    """The work order in the API, and the operators' map opened on it (``/map?task=ID``)."""
-    base = public_url.rstrip("/")
-    return {"task": f"{base}/api/tasks/{task_id}", "map": f"{base}/map?task={task_id}"}
 
 
 def task_message(conn: psycopg.Connection, task_id: int, action: Action, public_url: str) -> dict:

@@ -108,3 +108,9 @@ def transition(
         (task_id, from_state, to_state, actor, note, Jsonb(data) if data is not None else None),
     )
     return Transition(task_id, from_state, to_state)
+
+
+def task_links(public_url: str, task_id: int) -> dict[str, str]:
+    """The work order in the API, and the operators' map opened on it (``/map?task=ID``)."""
+    base = public_url.rstrip("/")
+    return {"task": f"{base}/api/tasks/{task_id}", "map": f"{base}/map?task={task_id}"}

@@ -14,6 +14,7 @@ from typing import Literal
 import psycopg
 from psycopg.types.json import Jsonb
 
+from gis.workorders import task_links
 from ingest.contract import worker_tasks_topic
 from ingest.routing import Recipient
 from ingest.rules import rule_for
@@ -36,12 +37,6 @@ METHOD_EN = {
     "bearing_only": "one camera bearing, point at mid-range",
     "household": "the household's building",
 }
-
-
-def task_links(public_url: str, task_id: int) -> dict[str, str]:
-    """The work order in the web app and the operators' map opened on it (as the API's)."""
-    base = public_url.rstrip("/")
-    return {"task": f"{base}/api/tasks/{task_id}", "map": f"{base}/map?task={task_id}"}
 
 
 def load_messages(
