@@ -15,7 +15,8 @@ from psycopg_pool import ConnectionPool
 from starlette.middleware.gzip import GZipMiddleware
 
 from api.errors import ApiError
-from api.layer_cache import GZIP_LEVEL, LayerCache
+from api.grid_layer import GridLayerCache
+from api.layer_cache import GZIP_LEVEL
 from api.live import LiveHub
 from api.reminders import reminder_loop
 from api.responses import OrjsonResponse
@@ -94,7 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # grid cache serves arrive already gzipped (Content-Encoding set) and pass through.
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=GZIP_LEVEL)
     app.state.settings = settings
-    app.state.layer_cache = LayerCache()
+    app.state.layer_cache = GridLayerCache()
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(IllegalTransition, _illegal_transition)
     for module in (

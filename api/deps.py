@@ -11,7 +11,7 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
 from psycopg_pool import ConnectionPool
 
-from api.layer_cache import LayerCache
+from api.grid_layer import GridLayerCache
 from api.sessions import session_user
 from api.users import User
 from gis.settings import Settings
@@ -25,7 +25,7 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_layer_cache(request: Request) -> LayerCache:
+def get_layer_cache(request: Request) -> GridLayerCache:
     return request.app.state.layer_cache
 
 
@@ -67,4 +67,4 @@ def current_user(
 Conn = Annotated[psycopg.Connection, Depends(get_conn)]
 CurrentUser = Annotated[User, Depends(current_user)]
 AppSettings = Annotated[Settings, Depends(get_settings)]
-AppLayerCache = Annotated[LayerCache, Depends(get_layer_cache)]
+AppLayerCache = Annotated[GridLayerCache, Depends(get_layer_cache)]

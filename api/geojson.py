@@ -94,6 +94,19 @@ def add_bbox(where: Where, geom_column: str, bbox: BBox | None) -> Where:
     return where
 
 
+def geometry_json(geom_column: str, zoom: int | None) -> tuple[str, dict[str, object]]:
+    """The SQL of ``geom_column`` as a GeoJSON geometry (json) for ``zoom``, and its params."""
+    tolerance = simplify_tolerance(zoom)
+    # ST_Simplify keeping collapsed parts: ~8x faster than ST_SimplifyPreserveTopology on
+    # 10k grids (24 vs 207 ms), and a display at one-pixel tolerance cannot tell them apart.
+    # ST_Multi: simplification turns one-part multipolygons into polygons; keep the type.
+    geometry = (
+        f"ST_Multi(ST_Simplify({geom_column}, %(tolerance)s, true))" if tolerance else geom_column
+    )
+    params = {"tolerance": tolerance, "decimals": coordinate_decimals(zoom)}
+    return f"ST_AsGeoJSON({geometry}, %(decimals)s)::json", params
+
+
 def feature_collection(
     conn: psycopg.Connection,
     *,
@@ -107,13 +120,7 @@ def feature_collection(
     zoom: int | None = None,
 ) -> bytes:
     """One round trip: the FeatureCollection as bytes, ready to send."""
-    tolerance = simplify_tolerance(zoom)
-    # ST_Simplify keeping collapsed parts: ~8x faster than ST_SimplifyPreserveTopology on
-    # 10k grids (24 vs 207 ms), and a display at one-pixel tolerance cannot tell them apart.
-    # ST_Multi: simplification turns one-part multipolygons into polygons; keep the type.
-    geometry = (
-        f"ST_Multi(ST_Simplify({geom_column}, %(tolerance)s, true))" if tolerance else geom_column
-    )
+    geometry, geometry_params = geometry_json(geom_column, zoom)
     sql = f"""
         SELECT json_build_object(
             'type', 'FeatureCollection',
@@ -122,16 +129,12 @@ def feature_collection(
             SELECT json_build_object(
                 'type', 'Feature',
                 'id', {id_sql},
-                'geometry', ST_AsGeoJSON({geometry}, %(decimals)s)::json,
+                'geometry', {geometry},
                 'properties', {properties_sql}) AS feature
             FROM {from_sql}
             WHERE {where.sql}
             ORDER BY {order_by}
             LIMIT %(limit)s
         ) AS f"""
-    params = where.params | {
-        "tolerance": tolerance,
-        "decimals": coordinate_decimals(zoom),
-        "limit": limit,
-    }
+    params = where.params | geometry_params | {"limit": limit}
     return conn.execute(sql, params).fetchone()[0].encode()

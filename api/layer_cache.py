@@ -1,15 +1,15 @@
 """A small in-process cache for the grid layer, the API's heaviest hot read.
 
 A district view of 10k grids costs PostgreSQL ~100 ms to build; dozens of operators look
-at the same view between two changes. Entries are stamped with a version that the live hub
-bumps whenever a task changes (grid colours) or the grid table changes (migration 0001's
-``wangge_grid_changed``), and expire after ``ttl_s`` anyway (a future-dated grid version
-becoming valid sends no notification).
+at the same view between two changes. Entries are stamped with a version that the owner
+bumps on a change (api.grid_layer: task changes for colours, the grid table's
+``wangge_grid_changed`` for geometry), and expire after ``ttl_s`` anyway (a future-dated
+grid version becoming valid sends no notification).
 
 Misses are single-flight: when 50 operators open the map right after a change, the first
 request builds the layer and the other 49 wait for its result instead of sending 49 more
-identical queries. Each body is kept gzipped too, so a popular layer is compressed once,
-not once per request.
+identical queries. A ``LayerBody`` keeps a body gzipped too, so a popular layer is
+compressed once, not once per request.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 GZIP_LEVEL = 6
 """zlib's default: ~5x smaller GeoJSON at a fraction of level 9's CPU time."""
@@ -36,20 +37,25 @@ class LayerBody:
         return cls(raw, gzip.compress(raw, GZIP_LEVEL, mtime=0))
 
 
+T = TypeVar("T")
+
+
 @dataclass(frozen=True)
-class _Entry:
+class _Entry(Generic[T]):
     version: int
     stored_at: float
-    body: LayerBody
+    body: T
 
 
-class LayerCache:
+class LayerCache(Generic[T]):
     def __init__(self, max_entries: int = 64, ttl_s: float = 60.0):
         self.max_entries = max_entries
         self.ttl_s = ttl_s
         self.version = 0
-        self._entries: OrderedDict[str, _Entry] = OrderedDict()
-        self._flights: dict[tuple[str, int], Future[LayerBody]] = {}
+        self.builds = 0
+        """How many times ``get`` ran a build (misses, less those that waited for one)."""
+        self._entries: OrderedDict[str, _Entry[T]] = OrderedDict()
+        self._flights: dict[tuple[str, int], Future[T]] = {}
         self._lock = threading.Lock()
 
     def invalidate(self) -> None:
@@ -57,7 +63,7 @@ class LayerCache:
             self.version += 1
             self._entries.clear()
 
-    def _fresh(self, key: str) -> LayerBody | None:
+    def _fresh(self, key: str) -> T | None:
         entry = self._entries.get(key)
         if entry is None:
             return None
@@ -67,7 +73,7 @@ class LayerCache:
         self._entries.move_to_end(key)
         return entry.body
 
-    def get(self, key: str, build: Callable[[], bytes]) -> LayerBody:
+    def get(self, key: str, build: Callable[[], T]) -> T:
         """The cached body of ``key``, else ``build()``'s — run once for all concurrent
         misses of ``key`` at the current version (the others wait for it)."""
         with self._lock:
@@ -79,10 +85,11 @@ class LayerCache:
             leading = flight is None
             if leading:
                 flight = self._flights[flight_key] = Future()
+                self.builds += 1
         if not leading:
             return flight.result()
         try:
-            body = LayerBody.of(build())
+            body = build()
         except BaseException as exc:
             flight.set_exception(exc)
             raise
@@ -93,7 +100,7 @@ class LayerCache:
         self._put(key, body, flight_key[1])
         return body
 
-    def _put(self, key: str, body: LayerBody, version: int) -> None:
+    def _put(self, key: str, body: T, version: int) -> None:
         """Store what was computed from data as of ``version`` (read before the query), so
         a change that lands during the query is never hidden behind a fresh-looking entry."""
         with self._lock:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import orjson
 import psycopg
 
-from api.layer_cache import LayerCache
+from api.grid_layer import GridLayerCache
 from api.users import User
 from gis.db import libpq_dsn
 from gis.spatial_join.cache import GRID_CHANGED_CHANNEL
@@ -97,9 +97,10 @@ def messages_of(notification: dict) -> list[dict]:
 
 
 class LiveHub:
-    """Also keeps the grid-layer cache honest: any task or grid change invalidates it."""
+    """Also keeps the grid-layer cache honest: task changes invalidate its counts, grid
+    changes everything."""
 
-    def __init__(self, database_url: str, layer_cache: LayerCache):
+    def __init__(self, database_url: str, layer_cache: GridLayerCache):
         self.database_url = database_url
         self.layer_cache = layer_cache
         self.subscribers: set[Subscription] = set()
@@ -125,7 +126,7 @@ class LiveHub:
 
     def _received(self, channel: str, payload: str) -> None:
         if channel == GRID_CHANGED_CHANNEL:
-            self.layer_cache.invalidate()
+            self.layer_cache.invalidate_grids()
             return
         notification = orjson.loads(payload)
         if notification.get("kind") == "task":
@@ -143,7 +144,7 @@ class LiveHub:
                 ) as conn:
                     await conn.execute(f"LISTEN {LIVE_CHANNEL}")
                     await conn.execute(f"LISTEN {GRID_CHANGED_CHANNEL}")
-                    self.layer_cache.invalidate()  # whatever happened while not listening
+                    self.layer_cache.invalidate_grids()  # whatever happened meanwhile
                     self.listening.set()
                     if not first:
                         self.publish({"kind": "resync"})

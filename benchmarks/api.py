@@ -8,15 +8,16 @@ process (one uvicorn worker, as ``wangge api serve``) with one extra route, the 
 50 asyncio clients in this process, logged in as the operator, for each scenario:
 
 * bbox — ``/api/grids?bbox=…&zoom=15``: a random street-level view of the district (what the
-  map requests: the view and its margin, 2100×1700 px), a different one every time, so the
-  API's grid-layer cache never helps.
-* naive_bbox — the same views through the same query, but as a first version would filter
-  and send it: the bbox tested on ST_XMin/ST_XMax/ST_YMin/ST_YMax (no index use) and the
-  geometry unsimplified, with all decimals; same login, scope and connection pool.
+  map requests: the view and its margin, 2100×1700 px), a different one every time, so no
+  assembled body is ever reused (the geometry tiles of api.grid_layer are).
+* naive_bbox — the same views as a first version would serve them: the whole body built in
+  PostgreSQL on every request, the bbox tested on ST_XMin/ST_XMax/ST_YMin/ST_YMax (no index
+  use) and the geometry unsimplified, with all decimals; same login, scope and pool.
 * tasks — ``/api/tasks`` (the first page, newest first, with the total) of the operator.
 * district — ``/api/grids`` of the whole district at its zoom (12): every operator's opening
   view, one URL for all (the map snaps its boxes), so the cache would serve it — but
-  throughout the run a task changes every second (a busy day), which invalidates it.
+  throughout the run a task changes every second (a busy day), which invalidates the
+  assembled body and the counts (not the geometry).
 
 Open loop first: each client thinks 0.5–1.5 × --think-ms between requests (operators at
 work); then saturated: no think time (``*_saturated_*``). Prints its figures, then one JSON
@@ -49,7 +50,7 @@ from fastapi.responses import Response
 from api.app import create_app
 from api.deps import Conn, CurrentUser
 from api.geojson import feature_collection
-from api.routes.geo import GRID_LAYER_PROPERTIES, GRID_LOAD, grid_where
+from api.routes.geo import GRID_LOAD, GRID_STATE, grid_where
 from benchmarks.map_city import City, create_city, drop_city, login_token, serve
 from gis.db import connect
 from tests.browser_helpers import free_port
@@ -59,9 +60,12 @@ VIEW_PX = (2100, 1700)
 VIEW_ZOOM = 15
 DISTRICT_ZOOM = 12
 
-# The real query's machinery (api.geojson.feature_collection with the grid layer's joins and
-# properties), changed in exactly the two respects measured: no zoom (full geometry, all
-# decimals) and a bbox test the GiST index cannot serve.
+# A first version of the grid layer: the whole body built in PostgreSQL on every request
+# (api.geojson.feature_collection with the grid layer's joins and properties), no zoom (full
+# geometry, all decimals) and a bbox test the GiST index cannot serve.
+NAIVE_PROPERTIES = f"""json_build_object(
+    'code', grid.code, 'name', grid.name, 'community_code', grid.community_code,
+    'version', grid.version, {GRID_STATE})"""
 NAIVE_BBOX = (
     "ST_XMax(grid.geom) >= %(minx)s AND ST_XMin(grid.geom) <= %(maxx)s "
     "AND ST_YMax(grid.geom) >= %(miny)s AND ST_YMin(grid.geom) <= %(maxy)s"
@@ -75,7 +79,7 @@ def naive_grids(conn: Conn, user: CurrentUser, bbox: str = Query()) -> Response:
         conn,
         id_sql="grid.code",
         geom_column="grid.geom",
-        properties_sql=GRID_LAYER_PROPERTIES,
+        properties_sql=NAIVE_PROPERTIES,
         from_sql=GRID_LOAD,
         where=where,
         order_by="grid.code",

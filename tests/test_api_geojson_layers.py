@@ -10,8 +10,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from fastapi.testclient import TestClient
 
-from api.geojson import coordinate_decimals, simplify_tolerance
-from api.layer_cache import LayerCache
+from api.geojson import BBox, coordinate_decimals, simplify_tolerance
+from api.grid_layer import GridLayerCache, tiles_of
+from api.layer_cache import LayerBody, LayerCache
 from gis.db import connect
 from tests.api_world import GRID_A1, GRID_A2, GRID_B1, World, login
 
@@ -133,13 +134,13 @@ def test_layer_cache_never_stores_what_a_change_overtook() -> None:
         cache.invalidate()  # a change lands while the query runs
         return b"old"
 
-    assert cache.get("k", overtaken).raw == b"old"
-    assert cache.get("k", lambda: b"new").raw == b"new"
-    assert cache.get("k", lambda: b"newer").raw == b"new"
+    assert cache.get("k", overtaken) == b"old"
+    assert cache.get("k", lambda: b"new") == b"new"
+    assert cache.get("k", lambda: b"newer") == b"new"
     expired = LayerCache(ttl_s=0)
     expired.get("k", lambda: b"x")
     time.sleep(0.01)
-    assert expired.get("k", lambda: b"y").raw == b"y"
+    assert expired.get("k", lambda: b"y") == b"y"
 
 
 def test_layer_cache_fifty_concurrent_misses_build_once() -> None:
@@ -147,11 +148,11 @@ def test_layer_cache_fifty_concurrent_misses_build_once() -> None:
     builds = 0
     started = threading.Barrier(50)
 
-    def build() -> bytes:
+    def build() -> LayerBody:
         nonlocal builds
         builds += 1
         time.sleep(0.3)  # the query; everyone else arrives meanwhile
-        return b'{"type": "FeatureCollection", "features": []}'
+        return LayerBody.of(b'{"type": "FeatureCollection", "features": []}')
 
     def request() -> bytes:
         started.wait()
@@ -159,7 +160,7 @@ def test_layer_cache_fifty_concurrent_misses_build_once() -> None:
 
     with ThreadPoolExecutor(50) as pool:
         bodies = list(pool.map(lambda _: request(), range(50)))
-    assert builds == 1
+    assert builds == cache.builds == 1
     assert set(bodies) == {b'{"type": "FeatureCollection", "features": []}'}
     assert gzip.decompress(cache.get("district", build).gzipped) == bodies[0]
 
@@ -174,12 +175,12 @@ def test_layer_cache_failed_build_fails_its_waiters_and_is_not_kept() -> None:
     with ThreadPoolExecutor(5) as pool:
         outcomes = list(pool.map(lambda _: _outcome(cache, failing), range(5)))
     assert all(isinstance(outcome, RuntimeError) for outcome in outcomes)
-    assert cache.get("k", lambda: b"ok").raw == b"ok"
+    assert cache.get("k", lambda: b"ok") == b"ok"
 
 
 def _outcome(cache: LayerCache, build) -> bytes | Exception:
     try:
-        return cache.get("k", build).raw
+        return cache.get("k", build)
     except RuntimeError as exc:
         return exc
 
@@ -215,3 +216,69 @@ def test_grids_count_overdue_open_tasks(
     ):
         assert time.monotonic() < deadline, "overdue count not updated after 1 s"
         time.sleep(0.02)
+
+
+def _tile_cache(client: TestClient) -> GridLayerCache:
+    return client.app.state.layer_cache
+
+
+def test_task_change_recolours_grids_without_rebuilding_geometry(
+    client: TestClient, world: World, database_url: str
+) -> None:
+    headers = login(client, "admin")
+    view = {"bbox": "109.79,40.59,109.84,40.62", "zoom": 15}
+    assert _grids(client, headers, **view)[GRID_B1]["properties"]["state"] == "urgent"
+    tiles = _tile_cache(client).tiles
+    geometry_builds = tiles.builds
+    assert geometry_builds > 0
+    with connect(database_url) as conn:  # e.g. an ingest worker closing the task
+        conn.execute("UPDATE task SET state = 'closed' WHERE id = %s", (world.tasks["b1"],))
+    deadline = time.monotonic() + 1.0
+    while (after := _grids(client, headers, **view))[GRID_B1]["properties"]["state"] != "ok":
+        assert time.monotonic() < deadline, "grid layer still stale after 1 s"
+        time.sleep(0.02)
+    assert after[GRID_B1]["properties"]["open_tasks"] == 0
+    assert after[GRID_A1]["properties"]["state"] == "urgent"
+    assert tiles.builds == geometry_builds
+    nearby = {"bbox": "109.795,40.595,109.845,40.625", "zoom": 15}  # same size: same tiles
+    assert set(_grids(client, headers, **nearby)) == {GRID_A1, GRID_A2, GRID_B1}
+    assert tiles.builds == geometry_builds
+
+
+def test_grid_change_rebuilds_geometry(client: TestClient, database_url: str) -> None:
+    headers = login(client, "admin")
+    before = _grids(client, headers, zoom=15)[GRID_A1]["properties"]["name"]
+    with connect(database_url) as conn:
+        conn.execute("UPDATE grid SET name = name || '改' WHERE code = %s", (GRID_A1,))
+    deadline = time.monotonic() + 1.0
+    while _grids(client, headers, zoom=15)[GRID_A1]["properties"]["name"] != before + "改":
+        assert time.monotonic() < deadline, "grid geometry cache still stale after 1 s"
+        time.sleep(0.02)
+
+
+def test_viewers_with_different_scopes_never_share_grid_entries(client: TestClient) -> None:
+    view = {"bbox": "109.79,40.59,109.84,40.62", "zoom": 15}
+    tiles = _tile_cache(client).tiles
+    assert set(_grids(client, login(client, "op_a"), **view)) == {GRID_A1, GRID_A2}
+    builds_for_a = tiles.builds
+    assert set(_grids(client, login(client, "op_b"), **view)) == {GRID_B1}
+    assert tiles.builds == 2 * builds_for_a  # op_b's tiles are its own, not op_a's
+    assert set(_grids(client, login(client, "op_a"), **view)) == {GRID_A1, GRID_A2}
+    assert tiles.builds == 2 * builds_for_a
+
+
+def test_nearby_views_share_tiles() -> None:
+    view = BBox(109.80, 40.60, 109.87, 40.644)
+    moved = BBox(109.81, 40.601, 109.88, 40.645)
+    assert len(tiles_of(view)) <= 4
+    assert set(tiles_of(view)) & set(tiles_of(moved))
+    for tile in tiles_of(view):
+        assert tile.maxx - tile.minx >= view.maxx - view.minx
+    covered = BBox(
+        min(t.minx for t in tiles_of(view)),
+        min(t.miny for t in tiles_of(view)),
+        max(t.maxx for t in tiles_of(view)),
+        max(t.maxy for t in tiles_of(view)),
+    )
+    assert covered.minx <= view.minx and covered.maxx >= view.maxx
+    assert covered.miny <= view.miny and covered.maxy >= view.maxy

@@ -10,6 +10,7 @@ from psycopg.rows import dict_row
 
 from api.deps import AppLayerCache, Conn, CurrentUser
 from api.geojson import BBox, ZoomParam, add_bbox, bbox_param, feature_collection
+from api.grid_layer import OPEN_TASK_LOAD, grid_layer
 from api.responses import GeoJSONResponse, OrjsonResponse
 from api.schemas import FeatureCollection
 from api.scope import BUILDING_IN_GRID, Subject, Where, scope_where
@@ -100,27 +101,16 @@ def communities(
     )
 
 
-# Open-task load per grid code, aggregated once per request (open tasks are few).
-GRID_LOAD = """
-    grid LEFT JOIN (
-        SELECT task.grid_code, count(*)::int AS open_tasks,
-               (count(*) FILTER (WHERE task.urgency = 'urgent'))::int AS urgent_tasks,
-               (count(*) FILTER (WHERE task.due_at < now()))::int AS overdue_tasks
-        FROM task WHERE task.state = ANY(%(open_states)s) GROUP BY task.grid_code
-    ) AS load ON load.grid_code = grid.code"""
-_GRID_STATE = """
+GRID_LOAD = f"grid LEFT JOIN ({OPEN_TASK_LOAD}) AS load ON load.grid_code = grid.code"
+GRID_STATE = """
     'open_tasks', coalesce(load.open_tasks, 0), 'urgent_tasks', coalesce(load.urgent_tasks, 0),
     'overdue_tasks', coalesce(load.overdue_tasks, 0),
     'state', CASE WHEN load.urgent_tasks > 0 THEN 'urgent'
                   WHEN load.open_tasks > 0 THEN 'open' ELSE 'ok' END"""
-GRID_LAYER_PROPERTIES = f"""json_build_object(
-    'code', grid.code, 'name', grid.name, 'community_code', grid.community_code,
-    'version', grid.version, {_GRID_STATE})"""
-"""What the map draws and colours a grid by; the rest is in ``/api/grids/{code}``."""
 _GRID_DETAIL_PROPERTIES = f"""json_build_object(
     'code', grid.code, 'name', grid.name, 'community_code', grid.community_code,
     'household_target', grid.household_target, 'version', grid.version,
-    'valid_from', grid.valid_from, 'valid_to', grid.valid_to, {_GRID_STATE})"""
+    'valid_from', grid.valid_from, 'valid_to', grid.valid_to, {GRID_STATE})"""
 
 
 def grid_where(user: User, at: datetime | None) -> Where:
@@ -152,8 +142,9 @@ def grids(
 ):
     """网格 in the user's area: ``code``, ``name``, ``community_code``, ``version``, the
     counts ``open_tasks``, ``urgent_tasks``, ``overdue_tasks`` and ``state`` (urgent / open /
-    ok). Served from a cache that any task or grid change invalidates; gzipped if accepted."""
-    where = add_bbox(grid_where(user, at), "grid.geom", bbox)
+    ok). Geometry is cached until a grid changes, the counts until a task changes
+    (api.grid_layer); gzipped if accepted."""
+    where = grid_where(user, at)
     if community_code:
         where.add("grid.community_code = %(community_code)s", community_code=community_code)
     if point:
@@ -163,21 +154,7 @@ def grids(
             lon=lon,
             lat=lat,
         )
-    key = repr((where.sql, sorted(where.params.items()), zoom, limit))
-    body = layer_cache.get(
-        key,
-        lambda: feature_collection(
-            conn,
-            id_sql="grid.code",
-            geom_column="grid.geom",
-            properties_sql=GRID_LAYER_PROPERTIES,
-            from_sql=GRID_LOAD,
-            where=where,
-            order_by="grid.code",
-            limit=limit,
-            zoom=zoom,
-        ),
-    )
+    body = grid_layer(conn, layer_cache, where, bbox, zoom, limit)
     if "gzip" in request.headers.get("accept-encoding", ""):
         return GeoJSONResponse(body.gzipped, headers={"Content-Encoding": "gzip", **_VARY})
     return GeoJSONResponse(body.raw, headers=_VARY)
