@@ -18,33 +18,18 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
+from gis.loaders.kinds import KINDS
+from gis.loaders.load import DATASET_LAYERS, DATASET_TABLES
+
 DATASET_FILE = "dataset.json"
 CITY_FILE = "city.gpkg"
 CRS = "EPSG:4326"
 
-LAYER_COLUMNS = {
-    "streets": ("code", "district_code", "name"),
-    "communities": ("code", "street_code", "name", "kind"),
-    "grids": ("code", "community_code", "name", "household_target", "valid_from"),
-    "buildings": ("code", "community_code", "name", "floors", "units", "households", "height_m"),
-    "devices": ("id", "kind", "model", "height_m", "range_m", "building_code", "household_code"),
-}
-TABLE_COLUMNS = {
-    "households": (
-        "code",
-        "building_code",
-        "unit",
-        "room",
-        "members",
-        "tags",
-        "consent",
-        "family_contact_name",
-        "family_contact_phone",
-    ),
-    "residents": ("household_code", "name", "birth_year", "id_number", "phone"),
-    "workers": ("id", "name", "role", "department", "phone", "community_code", "street_code"),
-    "grid_assignments": ("worker_id", "grid_code", "role", "valid_from"),
-}
+
+def contract_columns(kind: str, frame: pd.DataFrame) -> list[str]:
+    """The loader's columns of ``kind`` (gis.loaders.kinds, the one contract) that the frame
+    has, in the loader's order; a required one that is missing raises KeyError on selection."""
+    return [c.name for c in KINDS[kind].columns if c.required or c.name in frame.columns]
 
 
 def write_dataset(
@@ -59,20 +44,24 @@ def write_dataset(
 
     city = out / f"partial-{CITY_FILE}"
     city.unlink(missing_ok=True)
-    for name, columns in LAYER_COLUMNS.items():
+    for kind, name in DATASET_LAYERS.items():
+        if name not in layers:  # the generator writes no district layer: they are real data
+            continue
         frame = layers[name]
+        columns = contract_columns(kind, frame)
         pyogrio.write_dataframe(
-            gpd.GeoDataFrame(frame[list(columns)], geometry=frame.geometry.values, crs=CRS),
+            gpd.GeoDataFrame(frame[columns], geometry=frame.geometry.values, crs=CRS),
             city,
             layer=name,
             driver="GPKG",
         )
     os.replace(city, out / CITY_FILE)
 
-    for name, columns in TABLE_COLUMNS.items():
-        partial = out / f"partial-{name}.csv"
-        tables[name][list(columns)].to_csv(partial, index=False, lineterminator="\n")
-        os.replace(partial, out / f"{name}.csv")
+    for kind, file_name in DATASET_TABLES.items():
+        frame = tables[file_name.removesuffix(".csv")]
+        partial = out / f"partial-{file_name}"
+        frame[contract_columns(kind, frame)].to_csv(partial, index=False, lineterminator="\n")
+        os.replace(partial, out / file_name)
 
     partial = out / f"partial-{DATASET_FILE}"
     partial.write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
