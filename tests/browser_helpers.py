@@ -16,7 +16,6 @@ host. Screenshots go to tests/artifacts/<test name>/ (gitignored) and are kept.
 from __future__ import annotations
 
 import colorsys
-import os
 import re
 import socket
 import struct
@@ -36,6 +35,7 @@ from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, s
 
 from api.app import create_app
 from tests.api_world import PASSWORD, World, api_settings, seed_world
+from tests.prerequisites import unavailable
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -84,9 +84,7 @@ def serve(app: FastAPI) -> Iterator[str]:
 def chromium() -> Iterator[Browser]:
     """Debian's Chromium, headless; never a browser downloaded by Playwright."""
     if not CHROMIUM.exists():
-        if os.environ.get("WANGGE_WITH_BROWSER") == "1":
-            pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium fonts-wqy-zenhei")
-        pytest.skip(f"{CHROMIUM} is missing (scripts/test.sh installs it)")
+        unavailable(f"{CHROMIUM} is missing: apt-get install -y chromium fonts-wqy-zenhei")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True

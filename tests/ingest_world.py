@@ -33,6 +33,7 @@ from firmware_sim.inventory import read_inventory
 from firmware_sim.settings import SimSettings
 from gis.db import connect
 from ingest.broker_inventory import DeviceRecord
+from ingest.metrics import metrics_dir, read_all
 from tests.mqtt_helpers import RunningBroker, wait_until
 
 STREET = "150203001000"
@@ -370,17 +371,41 @@ def run_ingest(env: dict, run_dir: Path, workers: int = 1) -> Iterator[Ingest]:
 
 
 def wait_subscribed(
-    database_url: str, running: RunningBroker, probe_device: str = "cam_t1"
+    database_url: str,
+    running: RunningBroker,
+    probe_device: str = "cam_t1",
+    *,
+    workers: int = 1,
+    run_dir: Path | None = None,
 ) -> None:
-    """Wait until the workers consume: a status of a registered device marks it online."""
+    """Wait until the workers consume: a status of a registered device marks it online.
+
+    With ``workers`` > 1, wait until every worker has handled a probe since this call (their
+    metrics in ``run_dir`` say so): a worker that has not subscribed yet gets nothing of a
+    shared subscription, and a test of several workers must not start before all of them."""
+    if workers > 1 and run_dir is None:
+        raise ValueError("waiting for several workers needs their run_dir (metrics)")
     client = running.client(probe_device)
-    deadline = time.monotonic() + 20
+    before = _status_counts(run_dir)
+    deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         client.publish(topic(probe_device, "status"), encode(status(probe_device)))
-        if scalar(database_url, "SELECT online FROM device WHERE id = %s", probe_device):
+        online = scalar(database_url, "SELECT online FROM device WHERE id = %s", probe_device)
+        if online and workers == 1:
             return
+        if online and run_dir is not None:
+            now = _status_counts(run_dir)
+            if sum(n > before.get(client_id, 0) for client_id, n in now.items()) >= workers:
+                return
         time.sleep(0.2)
-    raise TimeoutError("ingest workers did not start consuming")
+    raise TimeoutError(f"not all {workers} ingest workers started consuming")
+
+
+def _status_counts(run_dir: Path | None) -> dict[str, int]:
+    """Status messages handled so far, per worker client id (from the metrics files)."""
+    if run_dir is None or not metrics_dir(run_dir).is_dir():
+        return {}
+    return {m["client_id"]: m["counts"].get("status", 0) for m in read_all(run_dir)}
 
 
 def scalar(database_url: str, sql: str, *params):  # noqa: ANN201 - any column type

@@ -7,11 +7,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from ingest import broker as broker_control
 from ingest.broker_auth import mosquitto_hash
 from tests.mqtt_helpers import RunningBroker
+from tests.prerequisites import unavailable
 
 pytest_plugins = ["tests.mqtt_helpers"]
 
@@ -19,7 +18,7 @@ pytest_plugins = ["tests.mqtt_helpers"]
 def test_password_hash_matches_mosquitto_passwd(tmp_path: Path) -> None:
     tool = shutil.which("mosquitto_passwd")
     if tool is None:
-        pytest.skip("mosquitto_passwd not installed")
+        unavailable("mosquitto_passwd not installed (Debian package mosquitto)")
     path = tmp_path / "pw"
     subprocess.run([tool, "-b", "-c", str(path), "dev-1", "s3cret"], check=True)
     reference = path.read_text().strip().split(":", 1)[1]

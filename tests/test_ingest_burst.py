@@ -19,6 +19,7 @@ from ingest.metrics import read_all
 from tests.ingest_fixtures import Setup
 from tests.ingest_world import WORKER_IDS, seed_world, stored_once, wait_subscribed
 from tests.mqtt_helpers import wait_until
+from tests.prerequisites import unavailable
 
 pytest_plugins = ["tests.mqtt_helpers"]
 
@@ -30,7 +31,7 @@ HOUSEHOLDS = 100
 def _raise_open_files(needed: int) -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if hard != resource.RLIM_INFINITY and hard < needed:
-        pytest.skip(f"needs {needed} open files, the hard limit is {hard}")
+        unavailable(f"needs {needed} open files, the hard limit is {hard}")
     if soft < needed:  # the broker, started from this process, inherits it
         resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
 

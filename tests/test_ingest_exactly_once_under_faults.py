@@ -26,6 +26,7 @@ from tests.ingest_world import (
     wait_subscribed,
 )
 from tests.mqtt_helpers import free_port, wait_until
+from tests.prerequisites import unavailable
 
 if TYPE_CHECKING:
     from tests.ingest_fixtures import Setup
@@ -54,7 +55,7 @@ def test_killing_one_of_two_workers_mid_stream_loses_and_doubles_nothing(
     setup: Setup, tmp_path: Path
 ) -> None:
     with setup.ingest(workers=2) as ingest:
-        wait_subscribed(setup.database_url, setup.broker)
+        wait_subscribed(setup.database_url, setup.broker, workers=2, run_dir=setup.run_dir)
         victim: list[int] = []
         outcome = _stream_with_fault(
             setup, tmp_path, 3000, 600, lambda: victim.append(ingest.kill_worker(1))
@@ -75,7 +76,7 @@ def test_broker_restart_mid_stream_loses_and_doubles_nothing(setup: Setup, tmp_p
         setup.broker.start()
 
     with setup.ingest(workers=2):
-        wait_subscribed(setup.database_url, setup.broker)
+        wait_subscribed(setup.database_url, setup.broker, workers=2, run_dir=setup.run_dir)
         outcome = _stream_with_fault(setup, tmp_path, 2000, 400, restart_broker)
     assert outcome["lost"] == 0 and outcome["duplicated"] == 0
 
@@ -93,7 +94,7 @@ def own_postgres() -> Iterator[tuple[str, list[str]]]:
 
     Outside pytest's tmp dir: that one is private to root, and initdb runs as postgres."""
     if not (PG_BIN / "initdb").exists() or (os.geteuid() != 0 and not shutil.which("initdb")):
-        pytest.skip("no initdb usable here (needs root to run it as postgres)")
+        unavailable("no initdb usable here (needs root to run it as postgres)")
     root = Path(tempfile.mkdtemp(prefix="wangge-pg-"))
     root.chmod(0o755)
     data = root / "pgdata"
@@ -134,6 +135,6 @@ def test_postgres_restart_mid_stream_loses_and_doubles_nothing(
         subprocess.run(_as_postgres(*pg_ctl, "-w", "start"), check=True, capture_output=True)
 
     with setup.ingest(workers=2):
-        wait_subscribed(url, setup.broker)
+        wait_subscribed(url, setup.broker, workers=2, run_dir=setup.run_dir)
         outcome = _stream_with_fault(setup, tmp_path, 2000, 400, restart_postgres)
     assert outcome["lost"] == 0 and outcome["duplicated"] == 0
