@@ -19,11 +19,12 @@ from psycopg.rows import class_row
 
 from api import audit
 from api.errors import Conflict, Forbidden, NotFound, Unprocessable
-from api.pushes import Action, push_task
 from api.scope import Subject, scope_where, valid_now
 from api.uploads import Photo, photo_name, store_photo
 from api.users import User
 from gis.deadlines import due_at
+from gis.task_messages import Action, queue_pushes
+from gis.work_calendar import WorkCalendar
 from gis.workorders import OPEN_STATES, TERMINAL_STATES, transition
 
 DESK_ROLES = frozenset({"admin", "operator", "cadre"})
@@ -65,10 +66,13 @@ class TaskRow:
 class TaskActions:
     """The moves one user may make on tasks, inside the caller's transaction."""
 
-    def __init__(self, conn: psycopg.Connection, user: User, public_url: str):
+    def __init__(
+        self, conn: psycopg.Connection, user: User, public_url: str, calendar: WorkCalendar
+    ):
         self.conn = conn
         self.user = user
         self.public_url = public_url
+        self.calendar = calendar
 
     # --- helpers ------------------------------------------------------------------------
 
@@ -130,7 +134,7 @@ class TaskActions:
         )
 
     def _push(self, task: TaskRow, worker_ids: list[str], action: Action) -> None:
-        push_task(self.conn, task.id, worker_ids, action, self.public_url)
+        queue_pushes(self.conn, [(task.id, w) for w in worker_ids], action, self.public_url)
 
     # --- the desk -----------------------------------------------------------------------
 
@@ -169,9 +173,10 @@ class TaskActions:
             self._move(task, "closed", note, {"satisfied": True})
             return
         self._move(task, "reopened", note, {"satisfied": False})
+        due = due_at(datetime.now(UTC), task.category, task.urgency, self.calendar)
         self.conn.execute(
-            "UPDATE task SET due_at = %s WHERE id = %s",
-            (due_at(datetime.now(UTC), task.category, task.urgency), task.id),
+            "UPDATE task SET due_at = %s, due_estimated = %s WHERE id = %s",
+            (due.at, due.estimated, task.id),
         )
         if task.assignee_id:
             self._push(task, [task.assignee_id], "updated")

@@ -16,8 +16,9 @@ from datetime import datetime, timedelta
 import psycopg
 from psycopg_pool import ConnectionPool
 
-from api.pushes import push_task
 from gis.settings import Settings
+from gis.task_messages import queue_pushes
+from gis.work_calendar import CoverageWatch, load_work_calendar
 
 REMIND_STATES = ("dispatched", "accepted", "in_progress", "reopened")
 _LOCK = "wangge.reminders"
@@ -47,7 +48,7 @@ def send_reminders(conn: psycopg.Connection, now: datetime, settings: Settings) 
         },
     ).fetchall()
     for task_id, assignee_id in due:
-        push_task(conn, task_id, [assignee_id], "reminder", settings.api_public_url)
+        queue_pushes(conn, [(task_id, assignee_id)], "reminder", settings.api_public_url)
         conn.execute(
             "INSERT INTO task_reminder (task_id, last_reminded_at) VALUES (%s, %s) "
             "ON CONFLICT (task_id) DO UPDATE SET last_reminded_at = EXCLUDED.last_reminded_at, "
@@ -58,13 +59,16 @@ def send_reminders(conn: psycopg.Connection, now: datetime, settings: Settings) 
 
 
 async def reminder_loop(pool: ConnectionPool, settings: Settings) -> None:
-    """Sweep every ``api_reminder_check_s`` seconds until cancelled."""
+    """Sweep every ``api_reminder_check_s`` seconds until cancelled; warn daily when the
+    working calendar that sets ordinary deadlines is about to run out."""
+    calendar = CoverageWatch(load_work_calendar(settings.work_calendar_path), log)
 
     def sweep() -> int:
         with pool.connection() as conn:
             return send_reminders(conn, datetime.now().astimezone(), settings)
 
     while True:
+        calendar.check(datetime.now().astimezone())
         await asyncio.sleep(settings.api_reminder_check_s)
         try:
             sent = await asyncio.to_thread(sweep)

@@ -23,6 +23,7 @@ from firmware_sim import messages
 from firmware_sim.inventory import DeviceSpec
 from firmware_sim.network import NetworkLoop
 from firmware_sim.settings import SimSettings
+from gis import contract
 
 FIRMWARE = "wangge-sim 1.0"
 MAX_INFLIGHT = 20
@@ -62,7 +63,7 @@ class SimDevice:
         self._heartbeat_scheduled = False
         self._backoff_s = settings.sim_reconnect_min_s
         self._booted = time.monotonic()
-        self._status_topic = messages.device_topic(spec.id, "status")
+        self._status_topic = contract.device_topic(spec.id, "status")
         client = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2, client_id=spec.id, protocol=mqtt.MQTTv5
         )
@@ -192,9 +193,9 @@ class SimDevice:
 
     # --- sending ------------------------------------------------------------------------
 
-    def emit(self, channel: messages.Channel, message: messages.Message) -> None:
+    def emit(self, channel: contract.Channel, message: messages.Message) -> None:
         """Send now if connected, otherwise keep it in the offline buffer (oldest dropped)."""
-        item = (messages.device_topic(self.id, channel), messages.encode(message), False)
+        item = (contract.device_topic(self.id, channel), messages.encode(message), False)
         if self.connected:
             self._publish(*item)
             return

@@ -12,6 +12,7 @@ from firmware_sim.device import DeviceStats, SimDevice
 from firmware_sim.inventory import DeviceSpec
 from firmware_sim.network import NetworkLoop
 from firmware_sim.settings import SimSettings
+from gis import contract
 
 CONNECT_RATE_PER_S = 2_000
 """Devices powered on per second at start, so the broker's accept queue never overflows."""
@@ -53,7 +54,7 @@ class Fleet:
         device = self.devices[device_id]
         device.loop.call_soon(lambda: action(device))
 
-    def emit(self, device_id: str, channel: messages.Channel, message: messages.Message) -> None:
+    def emit(self, device_id: str, channel: contract.Channel, message: messages.Message) -> None:
         self.on_device(device_id, lambda d: d.emit(channel, message))
 
     @staticmethod

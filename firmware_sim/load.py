@@ -13,11 +13,12 @@ from firmware_sim.device import SimDevice
 from firmware_sim.fleet import Fleet
 from firmware_sim.inventory import DeviceSpec
 from firmware_sim.settings import SimSettings
+from gis import contract
 
 TICK_S = 0.01
 
 
-def routine_message(spec: DeviceSpec, rng: random.Random) -> tuple[messages.Channel, dict]:
+def routine_message(spec: DeviceSpec, rng: random.Random) -> tuple[contract.Channel, dict]:
     """What a device of this kind sends most often."""
     ts = messages.now()
     if spec.kind in ("water_meter", "electricity_meter"):

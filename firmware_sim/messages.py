@@ -1,4 +1,5 @@
-"""Payloads of the MQTT contract v1, built as firmware builds them (docs/mqtt-contract.md)."""
+"""Payloads of the MQTT contract v1 (gis.contract), built as firmware builds them
+(docs/mqtt-contract.md)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,9 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-SCHEMA_VERSION = "1.0"
-TOPIC_ROOT = "wangge/v1"
-Channel = Literal["events", "telemetry", "status"]
+from gis.contract import SCHEMA_VERSION
+
 Message = dict[str, Any]
-
-
-def device_topic(device_id: str, channel: Channel) -> str:
-    return f"{TOPIC_ROOT}/devices/{device_id}/{channel}"
 
 
 def now() -> datetime:

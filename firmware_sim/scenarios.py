@@ -14,8 +14,9 @@ from firmware_sim.cameras import fire_report
 from firmware_sim.fleet import Fleet
 from firmware_sim.inventory import DeviceSpec
 from firmware_sim.meters import CHINA_TIME, FRIDGE_W, MeterFirmware, household_use
+from gis import contract
 
-Emission = tuple[str, messages.Channel, messages.Message]
+Emission = tuple[str, contract.Channel, messages.Message]
 STEP_S = 300
 """Meter sampling step of the stay-in replay (telemetry still goes out every 15 minutes)."""
 OUTING = ((9.0, 10.5), (15.0, 16.5))

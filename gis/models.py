@@ -14,6 +14,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Column,
     DateTime,
     Float,
     ForeignKey,
@@ -21,12 +22,13 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    Table,
     Text,
     UniqueConstraint,
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, ExcludeConstraint
+from sqlalchemy.dialects.postgresql import ARRAY, DOUBLE_PRECISION, JSONB, ExcludeConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 SRID = 4326
@@ -157,6 +159,32 @@ class Grid(Base):
     version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
     source: Mapped[str] = mapped_column(Text, nullable=False)
     created_at: Mapped[datetime] = _created()
+
+
+grid_raster = Table(
+    "grid_raster",
+    Base.metadata,
+    Column("x0", DOUBLE_PRECISION, nullable=False),
+    Column("y0", DOUBLE_PRECISION, nullable=False),
+    Column("dx", DOUBLE_PRECISION, CheckConstraint("dx > 0"), nullable=False),
+    Column("dy", DOUBLE_PRECISION, CheckConstraint("dy > 0"), nullable=False),
+    Column("nx", Integer, CheckConstraint("nx > 0"), nullable=False),
+    Column("ny", Integer, CheckConstraint("ny > 0"), nullable=False),
+    Column("valid_since", DateTime(timezone=True), nullable=False),
+    Index("grid_raster_one_row", text("(true)"), unique=True),
+)
+"""The one row describing the cell raster of current grids (migration 0004)."""
+
+grid_cell = Table(
+    "grid_cell",
+    Base.metadata,
+    Column("cell", BigInteger, nullable=False),
+    Column("grid_id", BigInteger, nullable=False),
+    Column("grid_code", String(15), nullable=False),
+    Column("covers", Boolean, nullable=False),
+)
+"""Raster cells of current grids: which grid covers (or touches) each cell; kept by a
+statement trigger on grid and read by the PostGIS spatial join (gis/spatial_join)."""
 
 
 class Building(Base):
@@ -352,6 +380,7 @@ class Task(Base):
         CheckConstraint(_in("state", TASK_STATES), name="task_state"),
         CheckConstraint("urgency IN ('urgent', 'normal')", name="task_urgency"),
         Index("task_state_grid", "state", "grid_code"),
+        Index("task_newest", text("created_at DESC"), text("id DESC")),
         Index(
             "task_next_escalation",
             "next_escalation_at",
@@ -367,11 +396,14 @@ class Task(Base):
     urgency: Mapped[str] = mapped_column(Text, nullable=False, server_default="normal")
     category: Mapped[str] = mapped_column(Text, nullable=False)
     title: Mapped[str] = mapped_column(Text, nullable=False)
+    title_en: Mapped[str | None] = mapped_column(Text)
     description: Mapped[str | None] = mapped_column(Text)
     location_method: Mapped[str | None] = mapped_column(Text)
     escalation_level: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     next_escalation_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    due_estimated: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    """The deadline needed days past the working calendar's coverage (gis.work_calendar)."""
     created_at: Mapped[datetime] = _created()
     updated_at: Mapped[datetime] = _created()
 

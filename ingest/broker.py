@@ -21,9 +21,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from gis.contract import IDENTITY_PATTERN
 from gis.settings import Settings
 from ingest.broker_auth import acl_text, device_password, password_file_text
-from ingest.contract import IDENTITY_PATTERN
 
 MAX_INFLIGHT_MESSAGES = 100
 """Unacknowledged QoS 1 messages in flight per client; the ingest workers' throughput knob."""

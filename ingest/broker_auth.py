@@ -13,7 +13,7 @@ import hmac
 import os
 from collections.abc import Iterable
 
-from ingest.contract import CHANNELS, TOPIC_ROOT, device_topic, worker_tasks_topic
+from gis.contract import CHANNELS, TOPIC_ROOT, device_topic, worker_tasks_topic
 
 PBKDF2_ITERATIONS = 101
 """mosquitto_passwd's default. The broker runs PBKDF2 on every CONNECT, and derived passwords

@@ -7,6 +7,7 @@ import argparse
 import json
 from pathlib import Path
 
+from gis.contract import export_schemas
 from gis.settings import PROJECT_ROOT, Settings, get_settings
 from ingest import broker, supervisor
 from ingest.broker_inventory import (
@@ -15,7 +16,6 @@ from ingest.broker_inventory import (
     synthetic_devices,
     write_credentials_csv,
 )
-from ingest.contract import export_schemas
 from ingest.metrics import read_all
 
 SCHEMA_DIR = PROJECT_ROOT / "docs" / "schemas" / "v1"

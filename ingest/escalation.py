@@ -16,10 +16,10 @@ from datetime import timedelta
 import psycopg
 
 from gis.settings import Settings
+from gis.task_messages import queue_pushes
 from gis.workorders import TERMINAL_STATES
 from ingest.routing import TOP_LEVEL, escalation_recipients
 from ingest.rules import rule_for
-from ingest.task_messages import queue_pushes
 from ingest.tasks import record_notifications
 
 CLAIM_LIMIT = 100
@@ -58,5 +58,7 @@ def escalate_due(conn: psycopg.Connection, settings: Settings) -> list[int]:
         )
         pushes = [(task_id, r) for r in recipients]
         record_notifications(conn, pushes, level)
-        outbox += queue_pushes(conn, pushes, "escalated", settings.api_public_url)
+        outbox += queue_pushes(
+            conn, [(t, r[0]) for t, r in pushes], "escalated", settings.api_public_url
+        )
     return outbox

@@ -15,7 +15,7 @@ from datetime import datetime
 
 import psycopg
 
-from ingest.contract import FireEvent
+from gis.contract import FireEvent
 from ingest.locate import Event, Location
 from ingest.registry import DeviceInfo
 from ingest.rules import Rule, household_merge_key

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gis.contract import DoorEvent, FireEvent, PowerAnomalyEvent, WaterAnomalyEvent
 from ingest.bearings import Bearing, point_along, reach_m
-from ingest.contract import DoorEvent, FireEvent, PowerAnomalyEvent, WaterAnomalyEvent
 from ingest.registry import DeviceInfo
 
 Event = FireEvent | WaterAnomalyEvent | PowerAnomalyEvent | DoorEvent

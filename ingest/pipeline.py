@@ -19,9 +19,7 @@ from datetime import UTC, datetime
 import numpy as np
 import psycopg
 
-from gis.settings import Settings
-from gis.spatial_join import GridIndex, utc_datetime64
-from ingest.contract import (
+from gis.contract import (
     ContractViolation,
     DoorEvent,
     PowerAnomalyEvent,
@@ -31,6 +29,9 @@ from ingest.contract import (
     WaterTelemetry,
     parse_device_message,
 )
+from gis.settings import Settings
+from gis.spatial_join import GridIndex, utc_datetime64
+from gis.task_messages import queue_pushes
 from ingest.fire import resolve_fires
 from ingest.incidents import Situation, merge_household
 from ingest.locate import Event, locate
@@ -46,7 +47,6 @@ from ingest.persist import (
 )
 from ingest.registry import DeviceInfo, DeviceRegistry, HouseholdCodes
 from ingest.rules import rule_for
-from ingest.task_messages import queue_pushes
 from ingest.tasks import create_tasks, reroute
 
 STANDBY_W = 80.0
@@ -288,7 +288,7 @@ def relocation_pushes(
     ).fetchall()
     return queue_pushes(
         conn,
-        [(task, (worker, "assignee")) for task, worker in rows],
+        [(task, worker) for task, worker in rows],
         "updated",
         settings.api_public_url,
     )

@@ -12,19 +12,21 @@ from psycopg.types.json import Jsonb
 
 from gis.deadlines import due_at
 from gis.settings import Settings
+from gis.task_messages import insert_outbox, queue_pushes
+from gis.work_calendar import load_work_calendar
 from gis.workorders import AUTO_DISPATCH_PATH, check_transition, transition
 from ingest.incidents import NewIncident
 from ingest.routing import Place, Recipient, responsible
-from ingest.task_messages import insert_outbox, queue_pushes
 
 ACTOR = "system:rules"
 
 _INSERT_TASKS = """
 INSERT INTO task (incident_id, grid_code, community_code, assignee_id, state, urgency,
-                  category, title, description, location_method, next_escalation_at, due_at)
+                  category, title, title_en, description, location_method, next_escalation_at,
+                  due_at, due_estimated)
 SELECT * FROM unnest(%b::bigint[], %b::text[], %b::text[], %b::text[], %b::text[],
-                     %b::text[], %b::text[], %b::text[], %b::text[], %b::text[],
-                     %b::timestamptz[], %b::timestamptz[])
+                     %b::text[], %b::text[], %b::text[], %b::text[], %b::text[], %b::text[],
+                     %b::timestamptz[], %b::timestamptz[], %b::boolean[])
 RETURNING id, incident_id
 """
 
@@ -51,6 +53,8 @@ def create_tasks(
     )
     now = datetime.now(UTC)
     paths = [_path(p.assignee is not None) for p in people]
+    calendar = load_work_calendar(settings.work_calendar_path)
+    due = [due_at(now, i.rule.category, i.urgency, calendar) for i in incidents]
     rows = conn.execute(
         _INSERT_TASKS,
         (
@@ -62,10 +66,12 @@ def create_tasks(
             [i.urgency for i in incidents],
             [i.rule.category for i in incidents],
             [i.rule.title_zh for i in incidents],
+            [i.rule.title_en for i in incidents],
             [i.description_zh for i in incidents],
             [i.location_method for i in incidents],
             [first_escalation_at(now, i.rule.escalates, settings) for i in incidents],
-            [due_at(now, i.rule.category, i.urgency) for i in incidents],
+            [d.at for d in due],
+            [d.estimated for d in due],
         ),
     ).fetchall()
     task_of = {incident_id: task_id for task_id, incident_id in rows}
@@ -77,7 +83,9 @@ def create_tasks(
         for r in ([p.assignee] if p.assignee else []) + list(p.alerts)
     ]
     record_notifications(conn, recipients, level=0)
-    outbox = queue_pushes(conn, recipients, "assigned", settings.api_public_url)
+    outbox = queue_pushes(
+        conn, [(t, r[0]) for t, r in recipients], "assigned", settings.api_public_url
+    )
     return outbox + _tell_families(conn, incidents, task_of)
 
 
@@ -188,6 +196,6 @@ def reroute(conn: psycopg.Connection, moved: dict[int, Place], settings: Setting
         ]
     record_notifications(conn, told, level=0)
     url = settings.api_public_url
-    return queue_pushes(conn, told, "assigned", url) + queue_pushes(
-        conn, released, "cancelled", url
+    return queue_pushes(conn, [(t, r[0]) for t, r in told], "assigned", url) + queue_pushes(
+        conn, [(t, r[0]) for t, r in released], "cancelled", url
     )

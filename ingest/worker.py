@@ -27,6 +27,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import paho.mqtt.client as mqtt
 import psycopg
@@ -34,10 +35,11 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from gis.contract import device_subscription
 from gis.db import libpq_dsn
 from gis.settings import Settings, get_settings
 from gis.spatial_join import GridIndexCache
-from ingest.contract import device_subscription
+from gis.work_calendar import CoverageWatch, load_work_calendar
 from ingest.escalation import escalate_due
 from ingest.metrics import Metrics
 from ingest.outbox import MqttPublisher, OutboxPusher, WebhookSender, sms_sender
@@ -280,6 +282,7 @@ class Timers(threading.Thread):
             (settings.ingest_registry_refresh_s, self._reload),
             (settings.ingest_metrics_interval_s, self._metrics),
         ]
+        self.calendar = CoverageWatch(load_work_calendar(settings.work_calendar_path), log)
         self._halt = threading.Event()
 
     def stop(self) -> None:
@@ -327,6 +330,7 @@ class Timers(threading.Thread):
         return []
 
     def _metrics(self, conn: psycopg.Connection) -> list[int]:
+        self.calendar.check(datetime.now(UTC))
         snapshot = self.worker.metrics.write()
         log.info("%s: %s", self.worker.client_id, snapshot["counts"])
         return []

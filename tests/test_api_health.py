@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
 from fastapi.testclient import TestClient
 
 from gis.db import connect
+from gis.work_calendar import WARN_DAYS
 
 
 def test_health_reports_the_schema_revision_it_reads(client: TestClient, database_url: str):
@@ -12,4 +15,15 @@ def test_health_reports_the_schema_revision_it_reads(client: TestClient, databas
         expected = conn.execute("SELECT version_num FROM alembic_version").fetchone()[0]
     answer = client.get("/api/health")
     assert answer.status_code == 200
-    assert answer.json() == {"status": "ok", "schema_revision": expected}
+    body = answer.json()
+    assert (body["status"], body["schema_revision"]) == ("ok", expected)
+
+
+def test_health_says_how_far_the_working_calendar_reaches(client: TestClient) -> None:
+    calendar = client.get("/api/health").json()["work_calendar"]
+    assert calendar["covered_until"] == "2026-12-31"
+    today = datetime.now(UTC).date()
+    if (date(2026, 12, 31) - today).days <= WARN_DAYS:
+        assert "2026-12-31" in calendar["warning"]
+    else:
+        assert calendar["warning"] is None

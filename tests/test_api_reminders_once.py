@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from api.reminders import send_reminders
+from gis.contract import TaskMessage
 from gis.db import connect
-from ingest.contract import TaskMessage
 from tests.api_world import World, api_settings
 
 

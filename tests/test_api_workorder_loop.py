@@ -12,8 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from gis.contract import TaskMessage
 from gis.db import connect
-from ingest.contract import TaskMessage
 from tests.api_world import World, api_settings, login
 
 

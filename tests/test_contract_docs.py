@@ -10,7 +10,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from ingest.contract import (
+from gis.contract import (
     json_schemas,
     parse_device_message,
     parse_device_topic,

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ingest.contract import (
+from gis.contract import (
     MAX_PAYLOAD_BYTES,
     ContractViolation,
     FireEvent,

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 import pytest
 
 from firmware_sim import geo
+from gis.contract import parse_task_message
 from gis.db import connect
 from ingest.bearings import Bearing, distance_m, intersect
-from ingest.contract import parse_task_message
 from tests.ingest_world import GRID_A1, GRID_A2, GRID_B1, GRID_B2, fire, wait_subscribed
 from tests.mqtt_helpers import wait_until
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
+from gis.contract import parse_task_message
 from gis.db import connect
 from gis.workorders import transition
-from ingest.contract import parse_task_message
 from tests.ingest_world import GRID_A1, GRID_B1, IN_GRID, fire, wait_subscribed
 from tests.mqtt_helpers import wait_until
 

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 from psycopg.types.json import Jsonb
 
+from gis.contract import parse_task_message
 from gis.db import connect
-from ingest.contract import parse_task_message
 from ingest.metrics import read_all
 from tests.ingest_world import GRID_A1, IN_GRID, door, encode, fire, wait_subscribed, water_no_usage
 from tests.mqtt_helpers import wait_until

@@ -8,8 +8,8 @@ from firmware_sim import messages
 from firmware_sim.fleet import Fleet
 from firmware_sim.inventory import read_inventory
 from firmware_sim.settings import SimSettings
+from gis.contract import Status, parse_device_message
 from ingest.broker_inventory import DeviceRecord
-from ingest.contract import Status, parse_device_message
 from tests.mqtt_helpers import RunningBroker, wait_until
 
 pytest_plugins = ["tests.mqtt_helpers"]

@@ -12,8 +12,8 @@ from firmware_sim import geo, scenarios
 from firmware_sim.fleet import Fleet
 from firmware_sim.inventory import read_inventory
 from firmware_sim.settings import SimSettings
+from gis.contract import FireEvent, parse_device_message
 from ingest.broker_inventory import DeviceRecord
-from ingest.contract import FireEvent, parse_device_message
 from tests.mqtt_helpers import RunningBroker
 
 pytest_plugins = ["tests.mqtt_helpers"]

@@ -10,8 +10,8 @@ from firmware_sim import geo
 from firmware_sim.inventory import read_inventory
 from firmware_sim.live import LivePlan, run_live
 from firmware_sim.settings import SimSettings
+from gis.contract import parse_device_message
 from ingest.broker_inventory import DeviceRecord
-from ingest.contract import parse_device_message
 from tests.mqtt_helpers import RunningBroker, wait_until
 
 pytest_plugins = ["tests.mqtt_helpers"]

@@ -8,7 +8,8 @@ from datetime import timedelta
 from firmware_sim import messages
 from firmware_sim.inventory import DeviceSpec
 from firmware_sim.scenarios import stay_in_timeline
-from ingest.contract import parse_device_message
+from gis import contract
+from gis.contract import parse_device_message
 
 SPECS = [
     DeviceSpec("WM-H1", "water_meter", "pw", household="H1", building="B1"),
@@ -27,7 +28,7 @@ def test_stay_in_replay_raises_each_no_usage_once_after_the_stop_and_silences_th
     )
 
     parsed = [
-        parse_device_message(messages.device_topic(device, channel), messages.encode(message))
+        parse_device_message(contract.device_topic(device, channel), messages.encode(message))
         for device, channel, message in timeline
     ]
     assert {p.device_id for p in parsed} == {"WM-H1", "EM-H1", "DOOR-B1-1"}

@@ -25,6 +25,7 @@ from api.schemas import (
 )
 from api.task_queries import task_detail
 from api.uploads import read_photo
+from gis.work_calendar import load_work_calendar
 
 router = APIRouter(prefix="/api/tasks", tags=["workflow 工单流转"])
 
@@ -40,7 +41,8 @@ class RequestActions(TaskActions):
     """TaskActions of this request, which also knows the grid-layer cache to invalidate."""
 
     def __init__(self, conn: Conn, user: CurrentUser, settings: AppSettings, cache: AppLayerCache):
-        super().__init__(conn, user, settings.api_public_url)
+        calendar = load_work_calendar(settings.work_calendar_path)
+        super().__init__(conn, user, settings.api_public_url, calendar)
         self.layer_cache = cache
 
 

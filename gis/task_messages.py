@@ -1,7 +1,9 @@
 """Task messages (MQTT contract ``TaskMessage``) for the outbox, read back from the database.
 
-Built after the rows are written, in the same transaction, so a message always says what
-was committed: new tasks, escalations and location updates all go through here.
+The one builder of the worker task message: ingest (new tasks, escalations, location
+updates) and the API (dispatch, reminders, every work-order action) both queue pushes here,
+in the caller's transaction and after the rows are written, so a message always says what
+was committed; the outbox sender publishes it after commit.
 """
 
 from __future__ import annotations
@@ -14,18 +16,18 @@ from typing import Literal
 import psycopg
 from psycopg.types.json import Jsonb
 
+from gis.contract import worker_tasks_topic
 from gis.workorders import task_links
-from ingest.contract import worker_tasks_topic
-from ingest.routing import Recipient
-from ingest.rules import rule_for
 
 Action = Literal["assigned", "escalated", "reminder", "updated", "cancelled"]
+Push = tuple[int, str]
+"""(task id, worker id): one message to one worker's topic."""
 
 _FACTS_SQL = """
 SELECT t.id, t.incident_id, coalesce(i.type, 'task.' || t.category), t.category, t.state,
-       t.urgency, t.title, t.description, t.grid_code,
-       coalesce(t.community_code, i.community_code), t.due_at, t.escalation_level,
-       ST_X(i.geom), ST_Y(i.geom), i.location_method, i.uncertainty_m
+       t.urgency, t.title, coalesce(t.title_en, t.title), t.description, t.grid_code,
+       coalesce(t.community_code, i.community_code, left(t.grid_code, 12)), t.due_at,
+       t.escalation_level, ST_X(i.geom), ST_Y(i.geom), i.location_method, i.uncertainty_m
 FROM task t LEFT JOIN incident i ON i.id = t.incident_id
 WHERE t.id = ANY(%s)
 """
@@ -37,6 +39,7 @@ METHOD_EN = {
     "bearing_only": "one camera bearing, point at mid-range",
     "household": "the household's building",
 }
+"""The location methods the contract knows; a task located otherwise is sent without one."""
 
 
 def load_messages(
@@ -46,9 +49,8 @@ def load_messages(
     messages = {}
     now = datetime.now(UTC).isoformat()
     for row in conn.execute(_FACTS_SQL, (sorted(set(task_ids)),)).fetchall():
-        (task_id, incident_id, type_, category, state, urgency, title, description) = row[:8]
-        (grid, community, due, level, lon, lat, method, uncertainty) = row[8:]
-        rule = rule_for(type_)
+        (task_id, incident_id, type_, category, state, urgency, title, title_en) = row[:8]
+        (description, grid, community, due, level, lon, lat, method, uncertainty) = row[8:]
         location = None
         if lon is not None and method in METHOD_EN:
             location = {"lon": lon, "lat": lat, "method": method, "uncertainty_m": uncertainty or 0}
@@ -63,7 +65,7 @@ def load_messages(
             "category": category,
             "state": state,
             "urgency": urgency,
-            "title": {"zh": title, "en": rule.title_en if rule else title},
+            "title": {"zh": title, "en": title_en},
             "description": {"zh": description, "en": description_en} if description else None,
             "location": location,
             "grid_code": grid,
@@ -76,12 +78,10 @@ def load_messages(
 
 
 def queue_pushes(
-    conn: psycopg.Connection,
-    pushes: Sequence[tuple[int, Recipient]],
-    action: Action,
-    public_url: str,
+    conn: psycopg.Connection, pushes: Sequence[Push], action: Action, public_url: str
 ) -> list[int]:
-    """Write one outbox row per (task id, recipient); returns the outbox ids."""
+    """Write one outbox row per (task id, worker id), each with its own message id (the
+    receiver's key for dropping a repeated delivery); returns the outbox ids."""
     if not pushes:
         return []
     messages = load_messages(conn, (task_id for task_id, _ in pushes), action, public_url)
@@ -91,7 +91,7 @@ def queue_pushes(
             Jsonb(messages[task_id] | {"message_id": str(uuid.uuid4())}),
             task_id,
         )
-        for task_id, (worker_id, _) in pushes
+        for task_id, worker_id in pushes
     ]
     return insert_outbox(conn, "mqtt", rows)
 
