@@ -130,6 +130,8 @@ class Worker:
         log.warning("%s disconnected: %s", self.client_id, reason)
 
     def _on_message(self, client, userdata, message: mqtt.MQTTMessage) -> None:
+        if message.dup:  # the broker sends it again: an earlier delivery was not acknowledged
+            self.metrics.add(Counter(redelivered=1))
         self._inbox.put(
             Received(message.topic, message.payload, message.mid, message.qos, self.generation)
         )

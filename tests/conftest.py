@@ -37,15 +37,25 @@ def template_database() -> Iterator[str]:
         admin.drop_database(url)
 
 
-@pytest.fixture
-def database_url(template_database: str) -> Iterator[str]:
-    """A fresh, migrated, empty database for one test."""
+def _fresh_database(template_database: str) -> Iterator[str]:
     url = admin.with_database(get_settings().database_url, _unique("wangge_test"))
     admin.create_database(url, template=template_database)
     try:
         yield url
     finally:
         admin.drop_database(url)
+
+
+@pytest.fixture
+def database_url(template_database: str) -> Iterator[str]:
+    """A fresh, migrated, empty database for one test."""
+    yield from _fresh_database(template_database)
+
+
+@pytest.fixture
+def baseline_database_url(template_database: str) -> Iterator[str]:
+    """A second fresh database, for a run to compare with (e.g. the same stream, no fault)."""
+    yield from _fresh_database(template_database)
 
 
 @pytest.fixture

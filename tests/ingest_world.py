@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,12 +27,7 @@ from pathlib import Path
 import orjson
 from shapely.geometry import MultiPolygon, box
 
-from firmware_sim import messages
-from firmware_sim.fleet import Fleet
-from firmware_sim.inventory import read_inventory
-from firmware_sim.settings import SimSettings
 from gis.db import connect
-from ingest.broker_inventory import DeviceRecord
 from ingest.metrics import metrics_dir, read_all
 from tests.mqtt_helpers import RunningBroker, wait_until
 
@@ -231,43 +226,6 @@ def encode(message: dict) -> bytes:
     return orjson.dumps(message)
 
 
-def door_fleet(running: RunningBroker, tmp_path: Path, device_ids: list[str]) -> Fleet:
-    """A firmware_sim fleet of these door controllers (real devices: buffer, retry, replay)."""
-    records = [DeviceRecord(id=i, kind="door", household="H-A1") for i in device_ids]
-    specs = read_inventory(running.write_credentials(tmp_path / "doors.csv", records))
-    settings = SimSettings(mqtt_port=running.port)  # the contract's backoff: 1 s, 2 s, …
-    return Fleet(specs, settings)
-
-
-def stream_doors(
-    fleet: Fleet,
-    count: int,
-    rate: float,
-    during: Callable[[], None] | None = None,
-    at_s: float = 1.0,
-) -> list[str]:
-    """Emit ``count`` door passages round-robin over the fleet at ``rate`` per second;
-    call ``during()`` once ``at_s`` seconds in. Returns the event ids emitted."""
-    ids = list(fleet.devices)
-    event_ids = []
-    started = time.monotonic()
-    fired = during is None
-    for n in range(count):
-        device = ids[n % len(ids)]
-        message = messages.door(device, messages.now(), "door.exit", "H-A1", "card-1")
-        fleet.emit(device, "events", message)
-        event_ids.append(message["event_id"])
-        if not fired and time.monotonic() - started >= at_s:
-            during()
-            fired = True
-        pause = started + (n + 1) / rate - time.monotonic()
-        if pause > 0:
-            time.sleep(pause)
-    if not fired:
-        during()
-    return event_ids
-
-
 def stored_once(database_url: str, event_ids: list[str]) -> tuple[int, int]:
     """(lost, duplicated): emitted ids missing from the database, and extra rows for them."""
     with connect(database_url) as conn:
@@ -327,9 +285,10 @@ class Ingest:
         assert wait_until(lambda: len(self.children()) == self.workers, timeout_s)
         return self.children()
 
-    def kill_worker(self, number: int) -> int:
+    def kill_worker(self, number: int, sig: signal.Signals = signal.SIGKILL) -> int:
+        """Send ``sig`` (default: kill) to worker ``number``; returns its pid."""
         pid = next(p for p in self.children() if _worker_number(p) == number)
-        os.kill(pid, signal.SIGKILL)
+        os.kill(pid, sig)
         return pid
 
     def stop(self) -> None:

@@ -1,30 +1,39 @@
-"""Every event a device delivered is stored exactly once, whatever fails in between: one of
-two workers killed mid-stream (the supervisor restarts it under its client id), the broker
-restarted, PostgreSQL restarted (a throwaway cluster, never the shared one)."""
+"""What people see is exactly what the same stream gives without faults, whatever fails in
+between: one of two workers killed mid-stream (the supervisor restarts it under its client
+id), the broker restarted, PostgreSQL restarted (a throwaway cluster, never the shared one).
+
+Each test streams the same mix of fires, meter anomalies and door passages from real
+simulated devices twice — into a fresh database without a fault, then with the fault — and
+compares incidents (with their event counts), tasks, transitions, notifications, outbox
+rows per recipient and the distinct pushes each phone received. Each also asserts that its
+fault happened and made the broker deliver messages again."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
-import time
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
 from gis import admin, migrate
+from gis.db import connect
 from ingest.metrics import read_all
-from tests.ingest_world import (
-    STREAM_DOORS,
-    door_fleet,
-    seed_world,
-    stored_once,
-    stream_doors,
-    wait_subscribed,
+from tests.ingest_streams import (
+    emit_at_rate,
+    mixed_fleet,
+    mixed_stream,
+    push_listener,
+    seen_by_phones,
+    wait_settled,
 )
+from tests.ingest_world import DEVICE_IDS, WORKER_IDS, seed_world, stored_once, wait_subscribed
 from tests.mqtt_helpers import free_port, wait_until
 from tests.prerequisites import unavailable
 
@@ -34,51 +43,105 @@ if TYPE_CHECKING:
 pytest_plugins = ["tests.mqtt_helpers", "tests.ingest_fixtures"]
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
-DOORS = [d[0] for d in STREAM_DOORS]
+MESSAGES = 2000
+RATE = 400.0
 
 
-def _stream_with_fault(setup: Setup, tmp_path: Path, count: int, rate: float, fault) -> dict:
-    fleet = door_fleet(setup.broker, tmp_path, DOORS)
-    with fleet:
-        assert fleet.wait_connected(20)
-        event_ids = stream_doors(fleet, count, rate, during=fault, at_s=count / rate / 3)
-        assert fleet.wait_drained(60), "devices still hold unacknowledged messages"
-    assert wait_until(lambda: stored_once(setup.database_url, event_ids)[0] == 0, 60), stored_once(
-        setup.database_url, event_ids
-    )
-    lost, duplicated = stored_once(setup.database_url, event_ids)
-    redelivered = sum(m["counts"].get("duplicates", 0) for m in read_all(setup.run_dir))
-    return {"lost": lost, "duplicated": duplicated, "redelivered": redelivered}
+def _redelivered(setup: Setup) -> int:
+    return sum(m["counts"].get("redelivered", 0) for m in read_all(setup.run_dir))
 
 
-def test_killing_one_of_two_workers_mid_stream_loses_and_doubles_nothing(
-    setup: Setup, tmp_path: Path
+Faults = Callable[[object], dict[int, Callable[[], None]]]
+"""Given the running ingest (tests.ingest_world.Ingest): message index -> action."""
+
+
+def _run(setup: Setup, tmp_path: Path, name: str, stream: list, faults: Faults | None = None):
+    """Stream into ``setup``'s database, running the faults at their message indexes, and
+    return what people saw once every event is stored and every push reached the phones."""
+    event_ids = [message["event_id"] for _, message in stream]
+    listener = push_listener(setup.broker, f"phones-{name}")
+    prefix = {"ingest_client_prefix": f"{name}-ingest", "ingest_share_group": f"{name}-ingest"}
+    with setup.ingest(workers=2, **prefix) as ingest:
+        wait_subscribed(setup.database_url, setup.broker, workers=2, run_dir=setup.run_dir)
+        fleet = mixed_fleet(setup.broker, tmp_path / name)
+        with fleet:
+            assert fleet.wait_connected(20)
+            emit_at_rate(fleet, stream, RATE, faults(ingest) if faults else {})
+            assert fleet.wait_drained(60), "devices still hold unacknowledged messages"
+        wait_settled(setup.database_url, listener, event_ids, 90)
+        assert stored_once(setup.database_url, event_ids) == (0, 0)
+        seen = seen_by_phones(setup.database_url, listener)
+        seen["log"] = ingest.log()
+    listener.close()
+    return seen
+
+
+def _compare(baseline: dict, faulty: dict) -> None:
+    for key in ("incidents", "tasks", "transitions", "notifications", "outbox", "received"):
+        assert faulty[key] == baseline[key], key
+    fires = sum(n for (category, *_), n in baseline["incidents"].items() if category == "fire")
+    assert fires == 3, baseline["incidents"]  # the stream's three fire sites
+    assert any(key[0] == "sms" for key in baseline["outbox"]), "the family notice is counted"
+
+
+def _baseline(setup: Setup, baseline_database_url: str, tmp_path: Path, stream: list) -> dict:
+    from tests.ingest_fixtures import Setup
+
+    world = seed_world(baseline_database_url)
+    quiet = Setup(baseline_database_url, setup.broker, tmp_path / "baseline-run", world)
+    return _run(quiet, tmp_path, "baseline", stream)
+
+
+def test_killing_one_of_two_workers_mid_stream_changes_nothing_people_see(
+    setup: Setup, baseline_database_url: str, tmp_path: Path
 ) -> None:
-    with setup.ingest(workers=2) as ingest:
-        wait_subscribed(setup.database_url, setup.broker, workers=2, run_dir=setup.run_dir)
-        victim: list[int] = []
-        outcome = _stream_with_fault(
-            setup, tmp_path, 3000, 600, lambda: victim.append(ingest.kill_worker(1))
-        )
-        assert wait_until(lambda: victim[0] not in ingest.children(), 5)
-        assert len(ingest.wait_workers()) == 2
-    assert outcome["lost"] == 0 and outcome["duplicated"] == 0
-    assert "exited with -9; restarting" in ingest.log()
+    """Worker 1 (of 0 and 1) is frozen a third of the way in, so that the broker deals it messages it
+    cannot acknowledge, then killed 200 messages later: the broker must deliver those again."""
+    stream = mixed_stream(MESSAGES, seed=11)
+    baseline = _baseline(setup, baseline_database_url, tmp_path, stream)
+    victim: list[int] = []
+
+    def faults(ingest) -> dict[int, Callable[[], None]]:  # noqa: ANN001 - Ingest
+        start = MESSAGES // 3
+        return {
+            start: lambda: ingest.kill_worker(1, signal.SIGSTOP),
+            start + 200: lambda: victim.append(ingest.kill_worker(1)),
+        }
+
+    faulty = _run(setup, tmp_path, "faulty", stream, faults)
+    assert victim and "exited with -9; restarting" in faulty["log"]
+    assert _redelivered(setup) > 0, "the kill made the broker deliver messages again"
+    _compare(baseline, faulty)
 
 
-def test_broker_restart_mid_stream_loses_and_doubles_nothing(setup: Setup, tmp_path: Path) -> None:
-    """Mosquitto 2.0.11 keeps sessions and queued messages over a restart but not shared
-    subscriptions: the workers subscribe again within 0.25 s, before devices come back
-    with the contract's backoff (>= 0.8 s)."""
+def test_broker_restart_mid_stream_changes_nothing_people_see(
+    setup: Setup, baseline_database_url: str, tmp_path: Path
+) -> None:
+    """Both workers are frozen while the devices go on, so that messages are in flight to
+    them, and the broker restarts; then they resume. Mosquitto 2.0.11 keeps sessions and
+    in-flight messages over a restart but not shared subscriptions: the workers subscribe
+    again within 0.25 s, before devices come back with the contract's backoff (>= 0.8 s)."""
+    stream = mixed_stream(MESSAGES, seed=12)
+    baseline = _baseline(setup, baseline_database_url, tmp_path, stream)
+    frozen: list[int] = []
 
-    def restart_broker() -> None:
-        setup.broker.stop()  # SIGTERM: Mosquitto saves its sessions and queues
-        setup.broker.start()
+    def faults(ingest) -> dict[int, Callable[[], None]]:  # noqa: ANN001 - Ingest
+        def freeze() -> None:
+            frozen.extend(ingest.kill_worker(n, signal.SIGSTOP) for n in (0, 1))
 
-    with setup.ingest(workers=2):
-        wait_subscribed(setup.database_url, setup.broker, workers=2, run_dir=setup.run_dir)
-        outcome = _stream_with_fault(setup, tmp_path, 2000, 400, restart_broker)
-    assert outcome["lost"] == 0 and outcome["duplicated"] == 0
+        def restart_and_thaw() -> None:
+            setup.broker.stop()  # SIGTERM: Mosquitto saves its sessions and queues
+            setup.broker.start()
+            for pid in frozen:
+                os.kill(pid, signal.SIGCONT)
+
+        start = MESSAGES // 3
+        return {start: freeze, start + 200: restart_and_thaw}
+
+    faulty = _run(setup, tmp_path, "faulty", stream, faults)
+    assert frozen and "faulty-ingest-1 disconnected" in faulty["log"]
+    assert _redelivered(setup) > 0, "the restart made the broker deliver messages again"
+    _compare(baseline, faulty)
 
 
 # --- PostgreSQL restart, on a cluster of our own ---------------------------------------------
@@ -120,21 +183,36 @@ def own_postgres() -> Iterator[tuple[str, list[str]]]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def test_postgres_restart_mid_stream_loses_and_doubles_nothing(
-    own_postgres: tuple[str, list[str]], broker_factory, tmp_path: Path
+def _started_at(url: str):  # noqa: ANN202 - a datetime
+    with connect(url) as conn:
+        return conn.execute("SELECT pg_postmaster_start_time()").fetchone()[0]
+
+
+def test_postgres_restart_mid_stream_changes_nothing_people_see(
+    own_postgres: tuple[str, list[str]],
+    baseline_database_url: str,
+    broker_factory,
+    tmp_path: Path,
 ) -> None:
     from tests.ingest_fixtures import Setup
-    from tests.ingest_world import DEVICE_IDS, WORKER_IDS
 
     url, pg_ctl = own_postgres
     setup = Setup(url, broker_factory(DEVICE_IDS, WORKER_IDS), tmp_path / "run", seed_world(url))
+    stream = mixed_stream(MESSAGES, seed=13)
+    baseline = _baseline(setup, baseline_database_url, tmp_path, stream)
+    first_start = _started_at(url)
+    outage: list[bool] = []
 
-    def restart_postgres() -> None:
+    def down_until_batches_fail() -> None:
+        """Stop PostgreSQL while the devices go on, until a batch could not be stored."""
         subprocess.run(_as_postgres(*pg_ctl, "-m", "fast", "stop"), check=True, capture_output=True)
-        time.sleep(1.0)
+        log = setup.run_dir / "ingest.log"
+        outage.append(wait_until(lambda: "not stored" in log.read_text(errors="replace"), 20))
         subprocess.run(_as_postgres(*pg_ctl, "-w", "start"), check=True, capture_output=True)
 
-    with setup.ingest(workers=2):
-        wait_subscribed(url, setup.broker, workers=2, run_dir=setup.run_dir)
-        outcome = _stream_with_fault(setup, tmp_path, 2000, 400, restart_postgres)
-    assert outcome["lost"] == 0 and outcome["duplicated"] == 0
+    restart = threading.Thread(target=down_until_batches_fail, name="restart-postgres")
+    faulty = _run(setup, tmp_path, "faulty", stream, lambda _: {MESSAGES // 3: restart.start})
+    restart.join(30)
+    assert outage == [True], "no batch met the outage"
+    assert _started_at(url) > first_start
+    _compare(baseline, faulty)

@@ -1,5 +1,6 @@
-"""At least once in, exactly once stored: a redelivered message changes nothing, and a push
-committed but not sent before a crash is sent by the next pusher."""
+"""At least once in, exactly once stored: a redelivered message changes nothing; a push
+committed but not sent before a crash is sent by the next pusher; a crash after sending a
+push but before marking it sent repeats it once, with the same message_id."""
 
 from __future__ import annotations
 
@@ -87,3 +88,59 @@ def test_a_push_committed_but_not_sent_before_a_crash_is_sent_at_start(setup: Se
             lambda: setup.scalar("SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0, 5
         )
     assert parse_task_message(received.payload).message_id == uuid.UUID(message["message_id"])
+
+
+HOLD_MARKING_SENT = """
+CREATE FUNCTION test_hold_marking_sent() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF OLD.sent_at IS NULL AND NEW.sent_at IS NOT NULL THEN
+        PERFORM pg_advisory_lock(%(key)s);
+        PERFORM pg_advisory_unlock(%(key)s);
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER test_hold_marking_sent BEFORE UPDATE ON outbox
+    FOR EACH ROW EXECUTE FUNCTION test_hold_marking_sent();
+"""
+HOLD_KEY = 7_001
+
+
+def _pusher_waits_to_mark_sent(setup: Setup) -> bool:
+    return bool(
+        setup.scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            "AND wait_event = 'advisory' AND query LIKE 'UPDATE outbox SET sent_at%%'"
+        )
+    )
+
+
+def test_a_crash_between_publishing_a_push_and_marking_it_sent_repeats_it_once_with_its_id(
+    setup: Setup,
+) -> None:
+    """The worker is killed for real in that window: a trigger makes the pusher's "mark
+    sent" wait on a lock this test holds, after the broker has taken the push. The push is
+    delivered once more, with the same message_id (the receiver drops it), and never again."""
+    listener = setup.listen("w_a1")
+    with connect(setup.database_url, autocommit=True) as holder:
+        holder.execute(HOLD_MARKING_SENT % {"key": HOLD_KEY})
+        holder.execute("SELECT pg_advisory_lock(%s)", (HOLD_KEY,))
+        with setup.ingest(workers=1) as ingest:
+            wait_subscribed(setup.database_url, setup.broker)
+            lon, lat = IN_GRID[GRID_A1]
+            setup.publish("cam_r1", fire("cam_r1", lon=lon, lat=lat, accuracy_m=30))
+            [first] = listener.wait_for(1, 15)
+            assert wait_until(lambda: _pusher_waits_to_mark_sent(setup), 10)
+            victim = ingest.kill_worker(0)
+            holder.execute("SELECT pg_advisory_unlock(%s)", (HOLD_KEY,))
+            assert wait_until(lambda: victim not in ingest.children(), 10)
+            assert len(ingest.wait_workers()) == 1
+            assert wait_until(
+                lambda: setup.scalar("SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0,
+                20,
+            )
+            deliveries = listener.wait_for(2, 10)
+            log = ingest.log()
+    assert "exited with -9; restarting" in log
+    ids = [parse_task_message(m.payload).message_id for m in deliveries]
+    assert len(ids) == 2 and ids[0] == ids[1] == parse_task_message(first.payload).message_id
+    assert setup.scalar("SELECT attempts FROM outbox WHERE target LIKE %s", "%/w_a1/tasks") == 1
