@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_JOIN_TOLERANCE_M = 50.0
+"""The spatial join's default reach for points just outside every grid (see below)."""
 
 
 class Settings(BaseSettings):
@@ -33,7 +35,7 @@ class Settings(BaseSettings):
     data_dir: Path = PROJECT_ROOT / "data"
 
     # Spatial join: points outside every grid go to the nearest grid within this distance.
-    join_tolerance_m: float = 50.0
+    join_tolerance_m: float = DEFAULT_JOIN_TOLERANCE_M
 
     # Loaders (`wangge load`): how far (m) a grid may stick out of its community, how much
     # (m²) two grids of one community may overlap, and the zone of naive times in files.

@@ -137,7 +137,9 @@ def _with_intersection(
     if fix is None:
         return situation
     location = Location(fix.lon, fix.lat, "bearing_intersection", fix.uncertainty_m)
-    joined = index.join(np.array([fix.lon]), np.array([fix.lat]), situation.ts).row(0)
+    joined = index.join(
+        np.array([fix.lon]), np.array([fix.lat]), situation.ts, settings.join_tolerance_m
+    ).row(0)
     return replace(
         situation,
         location=location,

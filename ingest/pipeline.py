@@ -163,6 +163,7 @@ def _store_events(
         np.array([loc.lon for loc in locations]),
         np.array([loc.lat for loc in locations]),
         utc_datetime64(event.ts for event, _, _ in events),
+        tolerance_m=ctx.settings.join_tolerance_m,
     )
     rows = [
         EventRow(

@@ -23,6 +23,7 @@ import pytest
 import shapely
 
 from gis.db import connect
+from gis.settings import DEFAULT_JOIN_TOLERANCE_M
 from gis.spatial_join import (
     GridIndex,
     JoinResult,
@@ -124,7 +125,7 @@ def _as_datetimes(moments: np.ndarray) -> list[datetime]:
 
 
 def _join_one_by_one(database_url: str) -> Join:
-    def join(lon, lat, at, tolerance_m=None) -> JoinResult:
+    def join(lon, lat, at, tolerance_m=DEFAULT_JOIN_TOLERANCE_M) -> JoinResult:
         moments = [at] * len(lon) if isinstance(at, datetime) else _as_datetimes(at)
         with connect(database_url, autocommit=True) as conn:
             rows = [
@@ -142,13 +143,15 @@ def join(request: pytest.FixtureRequest, database_url: str) -> Join:
     if request.param == "in_memory":
         return GridIndex.load(database_url).join
     if request.param == "postgis":
-        return lambda lon, lat, at, tolerance_m=None: join_postgis(
+        return lambda lon, lat, at, tolerance_m=DEFAULT_JOIN_TOLERANCE_M: join_postgis(
             database_url, lon, lat, at, tolerance_m
         )
     return _join_one_by_one(database_url)
 
 
-def _one(join: Join, lon: float, lat: float, at: datetime = NOW, tolerance_m=None) -> dict:
+def _one(
+    join: Join, lon: float, lat: float, at: datetime = NOW, tolerance_m=DEFAULT_JOIN_TOLERANCE_M
+) -> dict:
     return join(np.array([lon]), np.array([lat]), at, tolerance_m).row(0)
 
 
@@ -202,7 +205,7 @@ def test_per_point_moments_in_one_batch(join: Join) -> None:
     lon = np.full(3, 109.855)
     lat = np.full(3, 40.615)
     at = utc_datetime64([IN_PAST, NOW, BEFORE_ANY_GRID])
-    result = join(lon, lat, at, None)
+    result = join(lon, lat, at, DEFAULT_JOIN_TOLERANCE_M)
     assert list(result.grid_code) == [f"{C2}003", f"{C2}006", None]
     assert list(result.community_code) == [C2, C2, C2]
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gis.db import connect
+from gis.loaders.context import LoadRules
 from gis.loaders.load import DATASET_META, dataset_source_label, load_dataset, load_layer
 from gis.loaders.report import LoadReport
 from gis.settings import Settings
@@ -67,6 +68,7 @@ def ensure_demo(settings: Settings, progress: bool = True) -> list[str]:
             fields=DISTRICT_FIELDS,
             source=DISTRICTS_SOURCE,
             progress=progress,
+            rules=LoadRules.from_settings(settings),
         )
         if not report.ok:
             raise DemoLoadFailed("district boundaries", report)
@@ -87,7 +89,9 @@ def ensure_demo(settings: Settings, progress: bool = True) -> list[str]:
                 "(use a fresh database, e.g. WANGGE_DATABASE_URL=…/wangge_demo2)"
             )
             return done
-        report = load_dataset(url, plan.dataset_dir, progress=progress)
+        report = load_dataset(
+            url, plan.dataset_dir, progress=progress, rules=LoadRules.from_settings(settings)
+        )
         if not report.ok:
             raise DemoLoadFailed("demo city", report)
         done.append(f"loaded the demo city: {report.format_text()}")

@@ -6,6 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
+from gis.loaders.context import LoadRules
 from gis.loaders.kinds import KINDS
 from gis.loaders.load import load_dataset, load_layer
 from gis.loaders.report import LoadReport
@@ -29,8 +30,9 @@ def _finish(report: LoadReport, args: argparse.Namespace) -> int:
 
 
 def _load_layer(args: argparse.Namespace) -> int:
+    settings = get_settings()
     report = load_layer(
-        get_settings().database_url,
+        settings.database_url,
         args.load_kind,
         args.path,
         crs=args.crs,
@@ -39,12 +41,19 @@ def _load_layer(args: argparse.Namespace) -> int:
         source=args.source,
         where=args.where,
         progress=not args.quiet,
+        rules=LoadRules.from_settings(settings),
     )
     return _finish(report, args)
 
 
 def _load_dataset(args: argparse.Namespace) -> int:
-    report = load_dataset(get_settings().database_url, args.folder, progress=not args.quiet)
+    settings = get_settings()
+    report = load_dataset(
+        settings.database_url,
+        args.folder,
+        progress=not args.quiet,
+        rules=LoadRules.from_settings(settings),
+    )
     return _finish(report, args)
 
 

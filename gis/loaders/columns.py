@@ -10,7 +10,6 @@ import pandas as pd
 from pandas.api import types as ptypes
 
 from gis.loaders.kinds import Column, Kind
-from gis.settings import get_settings
 
 TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1", "是", "同意", "对"})
 FALSE_WORDS = frozenset({"false", "f", "no", "n", "0", "否", "不同意"})
@@ -48,7 +47,9 @@ def as_text(values: pd.Series) -> pd.Series:
     return text.mask(text == "")
 
 
-def parse_columns(frame: pd.DataFrame, kind: Kind) -> tuple[pd.DataFrame, list[Problem]]:
+def parse_columns(
+    frame: pd.DataFrame, kind: Kind, timezone: str
+) -> tuple[pd.DataFrame, list[Problem]]:
     """The kind's columns, typed and defaulted, and every bad value.
 
     Raises MissingColumns when a required column is absent from the source altogether.
@@ -61,7 +62,7 @@ def parse_columns(frame: pd.DataFrame, kind: Kind) -> tuple[pd.DataFrame, list[P
     for column in kind.columns:
         raw = frame[column.name] if column.name in frame.columns else _missing(len(frame))
         text = as_text(raw.reset_index(drop=True))
-        values, bad = _typed(column, text)
+        values, bad = _typed(column, text, timezone)
         problems += _problems(column, text, bad)
         if column.default is not None:
             values = values.fillna(column.default)
@@ -73,7 +74,7 @@ def _missing(n: int) -> pd.Series:
     return pd.Series([pd.NA] * n, dtype="string")
 
 
-def _typed(column: Column, text: pd.Series) -> tuple[pd.Series, pd.Series]:
+def _typed(column: Column, text: pd.Series, zone: str) -> tuple[pd.Series, pd.Series]:
     """Typed values (NA where missing or bad) and a mask of present-but-bad values."""
     present = text.notna()
     if column.type in ("code", "text"):
@@ -104,12 +105,11 @@ def _typed(column: Column, text: pd.Series) -> tuple[pd.Series, pd.Series]:
         values[lowered.isin(TRUE_WORDS).fillna(False)] = True
         values[lowered.isin(FALSE_WORDS).fillna(False)] = False
         return values, present & values.isna()
-    return _datetimes(text)
+    return _datetimes(text, zone)
 
 
-def _datetimes(text: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Timezone-aware UTC times; naive ones are local (``settings.local_timezone``)."""
-    zone = get_settings().local_timezone
+def _datetimes(text: pd.Series, zone: str) -> tuple[pd.Series, pd.Series]:
+    """Timezone-aware UTC times; naive ones are in ``zone`` (Settings.local_timezone)."""
     values = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us, UTC]")
     bad = pd.Series(False, index=text.index)
     for i, value in text.dropna().items():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import geopandas as gpd
 import pandas as pd
@@ -13,13 +14,39 @@ from shapely.geometry.base import BaseGeometry
 
 from gis.crs import WGS84
 from gis.loaders.kinds import Kind
+from gis.settings import Settings
+
+
+@dataclass(frozen=True)
+class LoadRules:
+    """The tolerances and zone a load validates with (from Settings, passed in)."""
+
+    containment_tolerance_m: float
+    """How far (m) a grid may stick out of its community."""
+    overlap_tolerance_m2: float
+    """How much (m²) two grids of one community may overlap."""
+    timezone: str
+    """The zone of naive times in files."""
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> LoadRules:
+        return cls(
+            settings.load_containment_tolerance_m,
+            settings.load_overlap_tolerance_m2,
+            settings.local_timezone,
+        )
+
+
+DEFAULT_RULES = LoadRules.from_settings(Settings.model_construct())
+"""The settings' defaults (not the environment's): callers that have settings pass theirs."""
 
 
 class LoadContext:
-    """Lookups for validation, inside the load's own transaction."""
+    """Lookups for validation, inside the load's own transaction, and the rules of the load."""
 
-    def __init__(self, conn: psycopg.Connection) -> None:
+    def __init__(self, conn: psycopg.Connection, rules: LoadRules) -> None:
         self.conn = conn
+        self.rules = rules
         self.pending: dict[str, pd.DataFrame] = {}
 
     def add_pending(self, kind: Kind, frame: pd.DataFrame) -> None:

@@ -14,7 +14,7 @@ import psycopg
 import pyogrio
 
 from gis.db import connect
-from gis.loaders.context import LoadContext
+from gis.loaders.context import DEFAULT_RULES, LoadContext, LoadRules
 from gis.loaders.kinds import KINDS, Kind
 from gis.loaders.progress import Progress
 from gis.loaders.read import Source, SourceError, read_source
@@ -60,12 +60,14 @@ def load_layer(
     source: str | None = None,
     where: str | None = None,
     progress: bool = True,
+    rules: LoadRules = DEFAULT_RULES,
 ) -> LoadReport:
     """Load one file of one kind (see ``gis.loaders.kinds.KINDS``).
 
     ``crs``: "wgs84", "gcj02" or any pyproj CRS string the coordinates are in; ``fields``:
     canonical column → column in the file; ``source``: recorded on every row (default: the
-    file name); ``where``: an OGR SQL filter for vector files. Never raises for bad input:
+    file name); ``where``: an OGR SQL filter for vector files; ``rules``: tolerances and the
+    zone of naive times (LoadRules.from_settings). Never raises for bad input:
     the report says what is wrong, and then nothing was written.
     """
     if kind not in KINDS:
@@ -78,10 +80,16 @@ def load_layer(
         read = read_source(path, spec, crs=crs, layer=layer, where=where, fields=fields)
     except SourceError as exc:
         return LoadReport([FeatureError(kind, None, None, exc.reason_code, exc.message)])
-    return _load(database_url, [_Layer(spec, read, source or path.name)], steps)
+    return _load(database_url, [_Layer(spec, read, source or path.name)], steps, rules)
 
 
-def load_dataset(database_url: str, folder: str | Path, *, progress: bool = True) -> LoadReport:
+def load_dataset(
+    database_url: str,
+    folder: str | Path,
+    *,
+    progress: bool = True,
+    rules: LoadRules = DEFAULT_RULES,
+) -> LoadReport:
     """Load a dataset folder (``dataset.json``, ``city.gpkg`` layers, CSV tables) in one
     transaction, parents before children. ``dataset.json``: {"name", "source", "generated",
     "crs"}; every row's source is the dataset's, marked when the data is generated."""
@@ -95,7 +103,7 @@ def load_dataset(database_url: str, folder: str | Path, *, progress: bool = True
         return LoadReport([FeatureError("dataset", None, None, "file_unreadable", str(exc))])
     except SourceError as exc:
         return LoadReport([FeatureError("dataset", None, None, exc.reason_code, exc.message)])
-    return _load(database_url, layers, steps)
+    return _load(database_url, layers, steps, rules)
 
 
 def dataset_source_label(meta: Mapping) -> str:
@@ -124,13 +132,15 @@ def _dataset_layers(folder: Path, crs: str, label: str, steps: Progress) -> list
     return layers
 
 
-def _load(database_url: str, layers: Sequence[_Layer], steps: Progress) -> LoadReport:
+def _load(
+    database_url: str, layers: Sequence[_Layer], steps: Progress, rules: LoadRules
+) -> LoadReport:
     started_at = datetime.now(UTC)
     with connect(database_url) as conn:
         if any(layer.kind.name == "grid" for layer in layers):
             # Two concurrent grid loads must not both pass the overlap check.
             conn.execute("LOCK TABLE grid IN SHARE ROW EXCLUSIVE MODE")
-        ctx = LoadContext(conn)
+        ctx = LoadContext(conn, rules)
         errors: list[FeatureError] = []
         ready: list[tuple[Kind, pd.DataFrame]] = []
         for layer in layers:

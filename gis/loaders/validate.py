@@ -20,7 +20,6 @@ from gis.loaders.kinds import KINDS, Kind
 from gis.loaders.read import Source
 from gis.loaders.report import FeatureError
 from gis.pii import ID_NUMBER_PATTERN, id_number_hmac, mask_id_number
-from gis.settings import get_settings
 
 
 def validate_layer(
@@ -31,7 +30,7 @@ def validate_layer(
     ``started_at`` is the default ``valid_from`` of grids and assignments in this load.
     """
     try:
-        frame, problems = parse_columns(source.frame, kind)
+        frame, problems = parse_columns(source.frame, kind, ctx.rules.timezone)
     except MissingColumns as exc:
         return None, [FeatureError(kind.name, None, None, "column_missing", str(exc))]
     usable = np.ones(len(frame), dtype=bool)
@@ -140,18 +139,17 @@ def _check_grids(
     frame: gpd.GeoDataFrame, usable: np.ndarray, ctx: LoadContext, started_at: datetime
 ) -> tuple[pd.DataFrame, list[Problem]]:
     """Inside the community, no overlap within it, and later than the version it replaces."""
-    settings = get_settings()
     frame["valid_from"] = frame["valid_from"].fillna(pd.Timestamp(started_at))
     identified = frame[["code", "community_code"]].notna().all(axis=1).to_numpy()
     sound = frame[usable & identified]
     communities = ctx.community_geometries(sound["community_code"].unique())
     problems = geometry_checks.grids_outside_communities(
-        sound, communities, settings.load_containment_tolerance_m
+        sound, communities, ctx.rules.containment_tolerance_m
     )
     current = ctx.current_grids(sound["community_code"].unique())
     replaced = current["code"].isin(frame["code"])
     problems += geometry_checks.overlapping_grids(
-        sound, current[~replaced], settings.load_overlap_tolerance_m2
+        sound, current[~replaced], ctx.rules.overlap_tolerance_m2
     )
     problems += _version_order(frame, current[replaced])
     return frame, problems

@@ -5,7 +5,7 @@ Semantics, identical in both implementations (GridIndex in memory, join_postgis 
 - A grid version covers moment t when valid_from <= t < coalesce(valid_to, infinity).
 - Inside: the point intersects the grid (its boundary counts). Several grids (a shared edge
   or vertex, or overlapping data) -> the smallest grid code wins.
-- Otherwise the nearest grid within ``tolerance_m`` (default settings.join_tolerance_m),
+- Otherwise the nearest grid within ``tolerance_m`` (the callers pass settings.join_tolerance_m),
   distance measured in the local metric plane of metric.py; ties -> smallest code.
 - Otherwise unassigned, with the community and district whose polygons contain the point
   (smallest code; None if none). An assigned point carries the community and district

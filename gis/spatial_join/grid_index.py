@@ -14,7 +14,7 @@ import numpy as np
 import psycopg
 import shapely
 
-from gis.settings import get_settings
+from gis.settings import DEFAULT_JOIN_TOLERANCE_M
 from gis.spatial_join.arrays import (
     NONE_INDEX,
     as_coordinates,
@@ -180,14 +180,13 @@ class GridIndex:
         lon: np.ndarray,
         lat: np.ndarray,
         at: datetime | np.ndarray,
-        tolerance_m: float | None = None,
+        tolerance_m: float = DEFAULT_JOIN_TOLERANCE_M,
     ) -> JoinResult:
         """The grid covering each point at its moment ``at`` (one datetime, or datetime64
-        per point, UTC); outside every grid, the nearest within ``tolerance_m`` (default
+        per point, UTC); outside every grid, the nearest within ``tolerance_m`` (callers pass
         settings.join_tolerance_m); else unassigned with its community and district."""
         lon, lat = as_coordinates(lon, lat)
-        tolerance = get_settings().join_tolerance_m if tolerance_m is None else tolerance_m
-        if tolerance < 0:
+        if tolerance_m < 0:
             raise ValueError("tolerance_m must not be negative")
         epoch_of = np.searchsorted(self._change_times_us, moments_us(at, len(lon)), "right")
         grid = np.full(len(lon), NONE_INDEX, dtype=np.int64)
@@ -197,7 +196,7 @@ class GridIndex:
             points = np.flatnonzero(epoch_of == epoch_number)
             epoch = self._epoch(int(epoch_number))
             grid[points], method[points], distance[points] = epoch.locate(
-                lon[points], lat[points], tolerance
+                lon[points], lat[points], tolerance_m
             )
         community = self._community_codes[grid]
         district = self._district_codes[grid]

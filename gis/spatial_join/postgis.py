@@ -20,7 +20,7 @@ import psycopg
 from psycopg import sql
 
 from gis.models import SRID
-from gis.settings import get_settings
+from gis.settings import DEFAULT_JOIN_TOLERANCE_M
 from gis.spatial_join.arrays import as_coordinates, digit_codes
 from gis.spatial_join.binary_copy import POSTGRES_EPOCH_US, encode_rows, ewkb_points
 from gis.spatial_join.connection import ConnOrUrl, connection
@@ -169,17 +169,16 @@ def _batch_query(points: sql.Identifier) -> sql.Composed:
 
 
 def _parameters(
-    conn: psycopg.Connection, tolerance_m: float | None, lat0: float | None
+    conn: psycopg.Connection, tolerance_m: float, lat0: float | None
 ) -> dict[str, float]:
     metric = LocalMetric(reference_latitude(conn) if lat0 is None else lat0)
-    tolerance = get_settings().join_tolerance_m if tolerance_m is None else tolerance_m
-    if tolerance < 0:
+    if tolerance_m < 0:
         raise ValueError("tolerance_m must not be negative")
     return {
         "kx": metric.kx,
         "ky": metric.ky,
-        "radius_deg": metric.degrees_within(tolerance),
-        "tolerance_m": tolerance,
+        "radius_deg": metric.degrees_within(tolerance_m),
+        "tolerance_m": tolerance_m,
     }
 
 
@@ -218,7 +217,7 @@ def join_postgis(
     lon: np.ndarray,
     lat: np.ndarray,
     at: datetime | np.ndarray,
-    tolerance_m: float | None = None,
+    tolerance_m: float = DEFAULT_JOIN_TOLERANCE_M,
     lat0: float | None = None,
 ) -> JoinResult:
     """GridIndex.join, computed by PostGIS in one set-based query over a COPYed batch.
@@ -236,7 +235,7 @@ def explain_join(
     lon: np.ndarray,
     lat: np.ndarray,
     at: datetime | np.ndarray,
-    tolerance_m: float | None = None,
+    tolerance_m: float = DEFAULT_JOIN_TOLERANCE_M,
     lat0: float | None = None,
 ) -> str:
     """EXPLAIN ANALYZE of join_postgis's query for this batch (is the GiST index probed?)."""
@@ -251,7 +250,7 @@ def locate_point(
     lon: float,
     lat: float,
     at: datetime,
-    tolerance_m: float | None = None,
+    tolerance_m: float = DEFAULT_JOIN_TOLERANCE_M,
     lat0: float | None = None,
 ) -> JoinResult:
     """One point in one query (no temp table): for single lookups and as the naive baseline.

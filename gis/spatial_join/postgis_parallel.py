@@ -14,6 +14,7 @@ from datetime import datetime
 import numpy as np
 import psycopg
 
+from gis.settings import DEFAULT_JOIN_TOLERANCE_M
 from gis.spatial_join.arrays import as_coordinates
 from gis.spatial_join.moments import moments_us
 from gis.spatial_join.postgis import join_postgis
@@ -25,7 +26,7 @@ def join_postgis_parallel(
     lon: np.ndarray,
     lat: np.ndarray,
     at: datetime | np.ndarray,
-    tolerance_m: float | None = None,
+    tolerance_m: float = DEFAULT_JOIN_TOLERANCE_M,
     lat0: float | None = None,
 ) -> JoinResult:
     """join_postgis of equal consecutive parts of the batch, one per connection, at once.
