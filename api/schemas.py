@@ -74,6 +74,9 @@ class TaskOut(BaseModel):
         description="0 grid worker, 1 grid head, 2 community, 3 street/department"
     )
     due_at: datetime | None
+    due_estimated: bool = Field(
+        description="the deadline needed days past the working calendar (counted by weekday)"
+    )
     overdue: bool
     created_at: datetime
     updated_at: datetime

@@ -24,7 +24,7 @@ TASK_COLUMNS = """
     task.id, task.incident_id, task.grid_code, task.community_code, task.assignee_id,
     (SELECT worker.name FROM worker WHERE worker.id = task.assignee_id) AS assignee_name,
     task.state, task.urgency, task.category, task.title,
-    task.description, task.escalation_level, task.due_at,
+    task.description, task.escalation_level, task.due_at, task.due_estimated,
     coalesce(task.due_at < now() AND task.state = ANY(%(open_states)s), false) AS overdue,
     task.created_at, task.updated_at,
     (SELECT ARRAY[ST_X(place), ST_Y(place)] FROM (SELECT coalesce(

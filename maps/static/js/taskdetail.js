@@ -136,7 +136,9 @@ export class TaskDetail {
           ? h('a', { href: '#', onclick: (e) => { e.preventDefault(); this.onGrid(task.grid_code); } }, task.grid_code)
           : '—'),
         ...this.fact('detail.assignee', task.assignee_name ? `${task.assignee_name} (${task.assignee_id})` : '—'),
-        ...this.fact('detail.due', due ?? formatTime(task.due_at)),
+        ...this.fact('detail.due', task.due_estimated
+          ? `${due ?? formatTime(task.due_at)} (${t('detail.due_estimated')})`
+          : due ?? formatTime(task.due_at)),
         ...this.fact('detail.created', formatTime(task.created_at)),
         ...this.fact('detail.level', label('escalation', task.escalation_level))),
       task.description ? h('p', { class: 'description' }, task.description) : null,
