@@ -106,6 +106,45 @@ class Settings(BaseSettings):
     # SMS to family contacts: "log" (development: log and mark sent) or an HTTP gateway URL.
     sms_sender: str = "log"
 
+    # Outbound channels (gis.channels; docs/channels.md). A channel whose secret is empty
+    # is disabled. Endpoints are settings so that tests point them at local servers.
+    channel_retry_attempts: int = 4
+    channel_retry_base_s: float = 0.5
+    # WeCom (企业微信) application message (gettoken + message/send) and group robot.
+    wecom_base_url: str = "https://qyapi.weixin.qq.com"
+    wecom_corp_id: str = ""
+    wecom_corp_secret: str = ""
+    wecom_agent_id: int = 0
+    wecom_robot_key: str = ""
+    wecom_robot_per_minute: int = 20
+    # DingTalk custom robot with 加签 (HMAC-SHA256 of timestamp + secret).
+    dingtalk_base_url: str = "https://oapi.dingtalk.com"
+    dingtalk_robot_token: str = ""
+    dingtalk_robot_secret: str = ""
+    dingtalk_robot_per_minute: int = 20
+    dingtalk_block_s: float = 600.0
+    # Aliyun SMS (dysmsapi SendSms) and voice notification (dyvmsapi SingleCallByTts).
+    aliyun_access_key_id: str = ""
+    aliyun_access_key_secret: str = ""
+    aliyun_sms_endpoint: str = "https://dysmsapi.aliyuncs.com"
+    aliyun_sms_sign_name: str = ""
+    aliyun_sms_template_code: str = ""
+    aliyun_voice_endpoint: str = "https://dyvmsapi.aliyuncs.com"
+    aliyun_voice_tts_code: str = ""
+    aliyun_voice_show_number: str = ""
+    # Tencent Cloud SMS (SendSms 2021-01-11, TC3-HMAC-SHA256); template variables in order.
+    tencent_sms_endpoint: str = "https://sms.tencentcloudapi.com"
+    tencent_secret_id: str = ""
+    tencent_secret_key: str = ""
+    tencent_sms_app_id: str = ""
+    tencent_sms_sign_name: str = ""
+    tencent_sms_template_id: str = ""
+    tencent_sms_template_params: list[str] = ["title", "place"]
+    tencent_region: str = "ap-guangzhou"
+    # Web Push with VAPID (only where a push service is reachable).
+    web_push_vapid_private_key: str = ""
+    web_push_vapid_subject: str = "mailto:ops@wangge.invalid"
+
     # Demo city
     demo_households: int = 60_000
     demo_seed: int = 20261121
