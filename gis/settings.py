@@ -145,6 +145,22 @@ class Settings(BaseSettings):
     web_push_vapid_private_key: str = ""
     web_push_vapid_subject: str = "mailto:ops@wangge.invalid"
 
+    # The urgent ladder (ingest/ladder.py): per recipient of an urgent task, at once the
+    # instant channels (the MQTT task push goes out anyway); if not seen within
+    # ladder_sms_after_s, SMS; if not accepted within ladder_voice_after_s, a voice call;
+    # if still not accepted after ladder_escalate_after_s, the next level of the
+    # escalation chain now (whose people then get their own ladder). Only enabled
+    # channels are used; 0 for ladder_poll_s turns the ladder off.
+    ladder_instant_channels: list[str] = ["wecom_app", "wecom_robot", "dingtalk_robot"]
+    ladder_sms_channels: list[str] = ["aliyun_sms", "tencent_sms"]
+    ladder_voice_channels: list[str] = ["aliyun_voice"]
+    ladder_sms_after_s: float = 60.0
+    ladder_voice_after_s: float = 120.0
+    ladder_escalate_after_s: float = 180.0
+    ladder_horizon_s: float = 86400.0
+    ladder_poll_s: float = 1.0
+    ladder_lease_s: float = 60.0
+
     # Demo city
     demo_households: int = 60_000
     demo_seed: int = 20261121

@@ -34,10 +34,12 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from gis.channels.registry import enabled_channels
 from gis.db import libpq_dsn
 from gis.settings import Settings, get_settings
 from gis.spatial_join import GridIndexCache
 from ingest.contract import device_subscription
+from ingest.delivery_sender import DeliverySender
 from ingest.escalation import escalate_due
 from ingest.metrics import Metrics
 from ingest.outbox import MqttPublisher, OutboxPusher, WebhookSender, sms_sender
@@ -84,6 +86,7 @@ class Worker:
             on_sent=lambda n: self.metrics.add(Counter(pushed=n)),
         )
         self.timers = Timers(self)
+        self.deliveries = delivery_sender(settings, number)
         self.cache: GridIndexCache
 
     # --- MQTT -------------------------------------------------------------------------
@@ -148,6 +151,8 @@ class Worker:
         self.client.loop_start()
         self.pusher.start()
         self.timers.start()
+        if self.deliveries is not None:
+            self.deliveries.start()
         try:
             while not self.stopping.is_set():
                 batch = self._take()
@@ -158,6 +163,8 @@ class Worker:
             self.client.loop_stop()
             self.pusher.stop()
             self.timers.stop()
+            if self.deliveries is not None:
+                self.deliveries.stop()
             cache.close()
             if self._conn is not None:
                 self._conn.close()
@@ -261,6 +268,16 @@ class Worker:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+
+
+def delivery_sender(settings: Settings, number: int) -> DeliverySender | None:
+    """The urgent ladder's sender runs in worker 0 only, so that the providers' limits are
+    counted in one process (the supervisor restarts it under the same number); none when
+    the ladder is off or no channel is configured."""
+    channels = enabled_channels(settings)
+    if number != 0 or settings.ladder_poll_s <= 0 or not channels:
+        return None
+    return DeliverySender(settings, channels)
 
 
 class Timers(threading.Thread):
