@@ -70,7 +70,7 @@ class DeliverySender(threading.Thread):
     def run(self) -> None:
         while not self._halt.is_set():
             try:
-                with connect(self.settings.database_url) as conn:
+                with connect(self.settings.database_url, autocommit=True) as conn:
                     while not self._halt.is_set():
                         self.sweep(conn)
                         self._halt.wait(self.settings.ladder_poll_s)
