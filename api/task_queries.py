@@ -128,7 +128,8 @@ def photo_url(task_id: int, name: str) -> str:
 
 
 def task_detail(conn: psycopg.Connection, user: User, task_id: int) -> dict | None:
-    """The task with its state history, notifications (吹哨报到) and photo links."""
+    """The task with its state history, notifications (吹哨报到), the urgent ladder's
+    deliveries and photo links."""
     task = get_task(conn, user, task_id)
     if task is None:
         return None
@@ -140,8 +141,15 @@ def task_detail(conn: psycopg.Connection, user: User, task_id: int) -> dict | No
     ).fetchall()
     task["notifications"] = cur.execute(
         "SELECT tn.worker_id, worker.name AS worker_name, tn.role, tn.level, tn.notified_at, "
-        "tn.acknowledged_at FROM task_notification tn JOIN worker ON worker.id = tn.worker_id "
+        "tn.seen_at, tn.acknowledged_at FROM task_notification tn "
+        "JOIN worker ON worker.id = tn.worker_id "
         "WHERE tn.task_id = %s ORDER BY tn.level, tn.id",
+        (task_id,),
+    ).fetchall()
+    # The urgent ladder: who was told on which channel, and when (addresses stay out).
+    task["deliveries"] = cur.execute(
+        "SELECT worker_id, level, step, channel, state, attempts, error, created_at, "
+        "sent_at, seen_at, acknowledged_at FROM delivery WHERE task_id = %s ORDER BY id",
         (task_id,),
     ).fetchall()
     task["photos"] = [

@@ -157,7 +157,7 @@ class Settings(BaseSettings):
     ladder_sms_after_s: float = 60.0
     ladder_voice_after_s: float = 120.0
     ladder_escalate_after_s: float = 180.0
-    ladder_horizon_s: float = 86400.0
+    ladder_horizon_s: float = 3600.0
     ladder_poll_s: float = 1.0
     ladder_lease_s: float = 60.0
 

@@ -28,6 +28,10 @@ from ingest.ladder import climb
 log = logging.getLogger(__name__)
 
 CLAIM_LIMIT = 200
+ROUNDS = 3
+"""A channel that failed only transiently (provider down) gets this many rounds of its
+in-process retries, ROUND_PAUSE_S · round apart, before the row is failed."""
+ROUND_PAUSE_S = 30.0
 
 _CLAIM = """
 UPDATE delivery d SET next_attempt_at = now() + %(lease)s * interval '1 second',
@@ -61,6 +65,7 @@ class DeliverySender(threading.Thread):
         super().__init__(name="delivery-sender", daemon=True)
         self.settings = settings
         self.dispatchers = {name: Dispatcher(channel) for name, channel in channels.items()}
+        self.max_attempts = ROUNDS * settings.channel_retry_attempts
         self._halt = threading.Event()
 
     def stop(self) -> None:
@@ -100,12 +105,14 @@ class DeliverySender(threading.Thread):
             outcome = dispatcher.dispatch(messages)
             with conn.transaction():
                 for group, receipt in outcome:
-                    record(conn, [int(m.refs[0]) for m in group], receipt)
+                    record(conn, [int(m.refs[0]) for m in group], receipt, self.max_attempts)
                     sent += len(group) if receipt.status == "sent" else 0
         return sent
 
 
-def record(conn: psycopg.Connection, ids: list[int], receipt: DeliveryReceipt) -> None:
+def record(
+    conn: psycopg.Connection, ids: list[int], receipt: DeliveryReceipt, max_attempts: int
+) -> None:
     """Write one receipt on the rows it covers (several when merged into one message)."""
     if receipt.status == "sent":
         conn.execute(
@@ -127,7 +134,17 @@ def record(conn: psycopg.Connection, ids: list[int], receipt: DeliveryReceipt) -
         )
     else:
         conn.execute(
-            "UPDATE delivery SET state = 'failed', attempts = attempts + %s, error = %s "
-            "WHERE id = ANY(%s)",
-            (receipt.attempts, receipt.error[:1000], ids),
+            "UPDATE delivery SET attempts = attempts + %(n)s, error = %(error)s, "
+            "state = CASE WHEN %(retryable)s AND attempts + %(n)s < %(max)s "
+            "THEN 'queued' ELSE 'failed' END, "
+            "next_attempt_at = now() + %(pause)s * (attempts + %(n)s) / %(n)s * interval '1 second' "
+            "WHERE id = ANY(%(ids)s)",
+            {
+                "n": max(receipt.attempts, 1),
+                "error": receipt.error[:1000],
+                "retryable": receipt.retryable,
+                "max": max_attempts,
+                "pause": ROUND_PAUSE_S,
+                "ids": ids,
+            },
         )

@@ -40,3 +40,12 @@ def test_seen_then_accept_mark_the_deliveries(
             "SELECT state, acknowledged_at IS NOT NULL FROM delivery"
         ).fetchone()
     assert (state, acknowledged) == ("acknowledged", True)
+    detail = client.get(f"/api/tasks/{task}", headers=login(client, "op_a")).json()
+    [delivery] = detail["deliveries"]
+    assert (delivery["worker_id"], delivery["channel"], delivery["state"]) == (
+        "w_a1",
+        "wecom_app",
+        "acknowledged",
+    )
+    assert "address" not in delivery  # phone numbers stay out of the operators' view
+    assert detail["notifications"][0]["seen_at"] is not None

@@ -70,3 +70,29 @@ def test_sender_merges_rows_a_robot_limit_holds_and_loses_none(
         assert len(sent) == 4  # 3 single messages, then one listing the 5 held back
         assert [r[2] for r in rows[3:]] == ["合并发送 5 条 (merged)"] * 5
         assert all(attempts >= 1 for _, attempts, _ in rows)
+
+
+def test_provider_down_requeues_a_round_later_then_sends(database_url: str, world: World) -> None:
+    settings = Settings(
+        database_url=database_url,
+        ladder_instant_channels=["wecom_robot"],
+        channel_retry_attempts=2,
+    )
+    with WeComServer() as wecom:
+        robot = WeComRobotChannel(wecom.url, wecom.robot_key, retry=RetryPolicy(2, base_s=0.05))
+        sender = DeliverySender(settings, {"wecom_robot": robot})
+        with connect(database_url, autocommit=True) as conn:
+            conn.execute("UPDATE worker SET phone = '13900000001' WHERE id = 'w_a1'")
+            _new_alert(conn, 1)
+            wecom.fail_next(2, status=502)  # both in-process attempts of this round
+            sender.sweep(conn)
+            state, attempts, error, wait_s = conn.execute(
+                "SELECT state, attempts, error, "
+                "extract(epoch FROM next_attempt_at - now()) FROM delivery"
+            ).fetchone()
+            assert (state, attempts) == ("queued", 2) and "502" in error
+            assert 25 < wait_s <= 30  # the next round, not a hot loop
+            conn.execute("UPDATE delivery SET next_attempt_at = now()")  # the round is due
+            sender.sweep(conn)
+            assert conn.execute("SELECT state, attempts FROM delivery").fetchone() == ("sent", 3)
+    assert [r.status for r in wecom.received] == [502, 502, 200]

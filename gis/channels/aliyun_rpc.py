@@ -21,7 +21,7 @@ import uuid
 from datetime import UTC, datetime
 
 from gis.channels.base import PermanentError, RateLimitedError, TransientError
-from gis.channels.http import request_json
+from gis.channels.http_json import request_json
 
 FLOW_CONTROL = {"isv.BUSINESS_LIMIT_CONTROL", "isv.DAY_LIMIT_CONTROL", "Throttling.User"}
 TRANSIENT = {"ServiceUnavailable", "InternalError", "isp.SYSTEM_ERROR", "Throttling"}

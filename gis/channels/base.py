@@ -49,6 +49,8 @@ class DeliveryReceipt:
     finished_at: float = 0.0
     retry_at: float | None = None
     """For rate_limited: the earliest wall-clock time (epoch s) worth trying again."""
+    retryable: bool = False
+    """For failed: every attempt failed transiently (the provider may be back later)."""
 
     @property
     def elapsed_s(self) -> float:
@@ -114,7 +116,9 @@ class Channel:
                 provider_id = self.attempt(message)
             except TransientError as error:
                 if attempts >= self.retry.max_attempts:
-                    return self._receipt("failed", started, attempts, error=f"transient: {error}")
+                    return self._receipt(
+                        "failed", started, attempts, error=f"transient: {error}", retryable=True
+                    )
                 time.sleep(self.retry.delay_s(attempts))
                 continue
             except RateLimitedError as error:

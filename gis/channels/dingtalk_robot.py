@@ -25,7 +25,7 @@ from gis.channels.base import (
     RetryPolicy,
     TransientError,
 )
-from gis.channels.http import post_json
+from gis.channels.http_json import post_json
 
 SEND_TOO_FAST = 130101
 BUSY = -1

@@ -35,7 +35,7 @@ from gis.channels.base import (
     RetryPolicy,
     TransientError,
 )
-from gis.channels.http import request_json
+from gis.channels.http_json import request_json
 from gis.channels.phones import e164
 
 SERVICE = "sms"

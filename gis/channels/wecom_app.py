@@ -26,7 +26,7 @@ from gis.channels.base import (
     RetryPolicy,
     TransientError,
 )
-from gis.channels.http import post_json, request_json
+from gis.channels.http_json import post_json, request_json
 
 TOKEN_INVALID = {40014, 42001}
 BUSY = -1

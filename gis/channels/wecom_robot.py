@@ -19,7 +19,7 @@ from gis.channels.base import (
     RetryPolicy,
     TransientError,
 )
-from gis.channels.http import post_json
+from gis.channels.http_json import post_json
 
 FREQ_LIMIT = 45009
 BUSY = -1
