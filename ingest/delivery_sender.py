@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import defaultdict
 from datetime import UTC, datetime
 
@@ -100,9 +101,17 @@ class DeliverySender(threading.Thread):
         sent = 0
         for channel, messages in by_channel.items():
             dispatcher = self.dispatchers.get(channel)
-            if dispatcher is None:  # queued by a process that had it enabled
-                continue
-            outcome = dispatcher.dispatch(messages)
+            if dispatcher is None:  # queued while it was configured, since switched off
+                now = time.time()
+                error = f"渠道未配置 (channel {channel} is not configured)"
+                outcome = [
+                    (
+                        tuple(messages),
+                        DeliveryReceipt("failed", error=error, started_at=now, finished_at=now),
+                    )
+                ]
+            else:
+                outcome = dispatcher.dispatch(messages)
             with conn.transaction():
                 for group, receipt in outcome:
                     record(conn, [int(m.refs[0]) for m in group], receipt, self.max_attempts)

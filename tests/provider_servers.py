@@ -270,7 +270,8 @@ class WeComServer(ProviderServer):
             for name in ("title", "description", "url"):
                 if not isinstance(card.get(name), str) or not card[name]:
                     raise self._error(41016 if name == "title" else 41017, f"missing {name}")
-            if len(card["title"].encode()) > 128 * 3 or len(card["description"].encode()) > 512 * 3:
+            # WeCom itself truncates longer ones; refusing them here tests our clipping.
+            if len(card["title"].encode()) > 128 or len(card["description"].encode()) > 512:
                 raise self._error(45002, "content size out of limit")
         else:
             raise self._error(40008, "invalid message type")

@@ -111,8 +111,8 @@ def test_ladder_sms_then_voice_then_next_level_and_accept_stops_it(setup: Setup)
     assert set(instant) == {"w_a1", "head_a", "cadre_a"}
     assert all(seconds < SMS_AFTER_S for seconds in instant.values())
     assert set(sms_sent) == {"w_a1", "head_a"}  # cadre_a had seen it
-    assert all(SMS_AFTER_S <= s < VOICE_AFTER_S for s in sms_sent.values()), sms_sent
-    assert all(VOICE_AFTER_S <= s < ESCALATE_AFTER_S for s in voice_sent.values()), voice_sent
+    assert all(SMS_AFTER_S <= s < voice_sent[w] for w, s in sms_sent.items()), sms_sent
+    assert all(VOICE_AFTER_S <= s < ESCALATE_AFTER_S + 2 for s in voice_sent.values()), voice_sent
     assert setup.scalar("SELECT escalation_level FROM task WHERE id = %s", task_a) >= 1
     # what the providers received, checked by their servers
     assert sorted(c["PhoneNumbers"] for c in sms.calls()) == sorted(

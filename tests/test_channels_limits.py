@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from gis.channels.base import DeliveryReceipt, Message, RetryPolicy
 from gis.channels.dingtalk_robot import DingTalkRobotChannel
-from gis.channels.limits import Dispatcher, RateLimiter
+from gis.channels.limits import Dispatcher, RateLimiter, merge
 from gis.channels.wecom_app import WeComAppChannel
 from gis.channels.wecom_robot import WeComRobotChannel
 from tests.provider_servers import DingTalkServer, WeComServer
@@ -134,3 +134,16 @@ def test_voice_callee_limits_hold_a_second_call():
     for minute in range(1, 5):
         limiter.record("13800138000", now=1000.0 + 60 * minute)
     assert limiter.retry_at("13800138000", now=1300.0) == 4600.0  # 5 an hour
+
+
+def test_merged_message_lists_every_alert_and_keeps_template_variables():
+    alerts = [
+        Message(
+            "13800138000", f"火情 #{i}", f"告警 {i}", params={"title": f"火情 #{i}", "place": "A"}
+        )
+        for i in range(3)
+    ]
+    merged = merge(alerts)
+    assert merged.text.splitlines() == [f"{i + 1}. 火情 #{i}: 告警 {i}" for i in range(3)]
+    assert merged.params == {"title": "火情 #2等3条告警", "place": "A"}  # no unknown variable
+    assert merged.mentions == ("13800138000",)

@@ -57,6 +57,11 @@ class DeliveryReceipt:
         return self.finished_at - self.started_at
 
 
+def clip_utf8(text: str, max_bytes: int) -> str:
+    """The longest prefix of ``text`` within ``max_bytes`` of UTF-8 (providers count bytes)."""
+    return text.encode()[:max_bytes].decode(errors="ignore")
+
+
 class ChannelError(Exception):
     """Base of what ``attempt`` may raise."""
 

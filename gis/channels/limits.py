@@ -53,7 +53,7 @@ class RateLimiter:
 
 
 def merge(messages: Sequence[Message]) -> Message:
-    """One message listing several alerts for one rate key (newest template params)."""
+    """One message listing several alerts for one rate key (template params: the newest)."""
     if len(messages) == 1:
         return messages[0]
     first, last = messages[0], messages[-1]
@@ -64,10 +64,18 @@ def merge(messages: Sequence[Message]) -> Message:
         title=f"{len(messages)} 条告警 / alerts: {first.title}",
         text="\n".join(lines),
         url=first.url,
-        params={**last.params, "count": str(len(messages))},
+        params=_merged_params(last.params, len(messages)),
         refs=tuple(r for m in messages for r in m.refs),
         mentions=mentions,
     )
+
+
+def _merged_params(params: dict[str, str], count: int) -> dict[str, str]:
+    """Templates (SMS, voice) have fixed variables: the newest alert's, its title saying
+    how many there are — no variable the template does not know."""
+    if "title" not in params:
+        return dict(params)
+    return {**params, "title": f"{params['title']}等{count}条告警"}
 
 
 class Dispatcher:

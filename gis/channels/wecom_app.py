@@ -6,7 +6,8 @@ expires and fetched again when message/send answers 40014 (invalid access_token)
 42001 (access_token expired) — once per send, not in a loop.
 
 message/send: POST {base}/cgi-bin/message/send?access_token=… with {"touser": userid,
-"msgtype": "textcard" | "text", "agentid": n, …} → {"errcode":0, "msgid":…}; a userid
+"msgtype": "textcard" | "text", "agentid": n, …} (textcard title ≤ 128 and description ≤
+512 bytes, text ≤ 2048 bytes: clipped here) → {"errcode":0, "msgid":…}; a userid
 WeCom does not know comes back in "invaliduser" with errcode 0 and is a failure here.
 errcode -1 (system busy) is transient, 45009 (api freq out of limit) rate-limited.
 """
@@ -25,6 +26,7 @@ from gis.channels.base import (
     RateLimitedError,
     RetryPolicy,
     TransientError,
+    clip_utf8,
 )
 from gis.channels.http_json import post_json, request_json
 
@@ -82,13 +84,14 @@ class WeComAppChannel(Channel):
         }
         if self.msgtype == "textcard":
             payload["textcard"] = {
-                "title": message.title[:128],
-                "description": message.text[:512],
+                "title": clip_utf8(message.title, 128),
+                "description": clip_utf8(message.text, 512),
                 "url": message.url or "about:blank",
                 "btntxt": "详情",
             }
         else:
-            payload["text"] = {"content": f"{message.title}\n{message.text}\n{message.url}".strip()}
+            content = f"{message.title}\n{message.text}\n{message.url}".strip()
+            payload["text"] = {"content": clip_utf8(content, 2048)}
         return payload
 
     def attempt(self, message: Message) -> str:

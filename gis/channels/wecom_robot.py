@@ -18,17 +18,13 @@ from gis.channels.base import (
     RateLimitedError,
     RetryPolicy,
     TransientError,
+    clip_utf8,
 )
 from gis.channels.http_json import post_json
 
 FREQ_LIMIT = 45009
 BUSY = -1
 ROBOT_LIMIT = (20, 60.0)
-
-
-def clip_utf8(text: str, max_bytes: int) -> str:
-    """The longest prefix of ``text`` within ``max_bytes`` of UTF-8."""
-    return text.encode()[:max_bytes].decode(errors="ignore")
 
 
 class WeComRobotChannel(Channel):
