@@ -16,10 +16,12 @@ from gis.channels.aliyun_sms import AliyunSmsChannel
 from gis.channels.aliyun_voice import AliyunVoiceChannel
 from gis.channels.base import Message
 from gis.channels.dingtalk_robot import DingTalkRobotChannel
+from gis.channels.registry import enabled_channels
 from gis.channels.tencent_sms import TencentSmsChannel
 from gis.channels.web_push import WebPushChannel
 from gis.channels.wecom_app import WeComAppChannel
 from gis.channels.wecom_robot import WeComRobotChannel
+from gis.settings import Settings
 from tests.provider_servers import (
     AliyunServer,
     DingTalkServer,
@@ -186,3 +188,17 @@ def test_web_push_with_vapid(vapid_key: str):
             Message(json.dumps(gone), "t", "x")
         )
         assert receipt.status == "failed" and push.rejected()[-1].status == 410
+
+
+def test_a_channel_is_enabled_only_when_its_secret_is_set():
+    assert enabled_channels(Settings()) == {}
+    configured = Settings(
+        wecom_corp_id="ww1",
+        wecom_corp_secret="s",
+        dingtalk_robot_token="t",
+        dingtalk_robot_secret="",  # no secret: an unsigned DingTalk robot is not used
+        aliyun_access_key_id="id",
+        aliyun_access_key_secret="k",
+        aliyun_voice_tts_code="TTS_1",
+    )
+    assert sorted(enabled_channels(configured)) == ["aliyun_voice", "wecom_app"]
