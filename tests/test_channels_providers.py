@@ -11,6 +11,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from gis import cli
 from gis.channels import aliyun_rpc
 from gis.channels.aliyun_sms import AliyunSmsChannel
 from gis.channels.aliyun_voice import AliyunVoiceChannel
@@ -21,7 +22,7 @@ from gis.channels.tencent_sms import TencentSmsChannel
 from gis.channels.web_push import WebPushChannel
 from gis.channels.wecom_app import WeComAppChannel
 from gis.channels.wecom_robot import WeComRobotChannel
-from gis.settings import Settings
+from gis.settings import Settings, get_settings
 from tests.provider_servers import (
     AliyunServer,
     DingTalkServer,
@@ -202,3 +203,21 @@ def test_a_channel_is_enabled_only_when_its_secret_is_set():
         aliyun_voice_tts_code="TTS_1",
     )
     assert sorted(enabled_channels(configured)) == ["aliyun_voice", "wecom_app"]
+
+
+def test_cli_sends_one_test_message_and_prints_the_receipt(monkeypatch, capsys):
+    with DingTalkServer() as ding:
+        monkeypatch.setenv("WANGGE_DINGTALK_BASE_URL", ding.url)
+        monkeypatch.setenv("WANGGE_DINGTALK_ROBOT_TOKEN", ding.access_token)
+        monkeypatch.setenv("WANGGE_DINGTALK_ROBOT_SECRET", ding.secret)
+        get_settings.cache_clear()
+        try:
+            assert cli.main(["channels", "list"]) == 0
+            assert capsys.readouterr().out.split() == ["dingtalk_robot"]
+            assert cli.main(["channels", "send", "dingtalk_robot", "13800138000"]) == 0
+            assert json.loads(capsys.readouterr().out)["status"] == "sent"
+            assert ding.messages()[0]["at"]["atMobiles"] == ["13800138000"]
+            assert cli.main(["channels", "send", "aliyun_sms", "13800138000"]) == 2
+            assert "not configured" in capsys.readouterr().out
+        finally:
+            get_settings.cache_clear()
