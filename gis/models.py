@@ -417,6 +417,7 @@ class Outbox(Base):
     __table_args__ = (
         CheckConstraint("channel IN ('mqtt', 'sms', 'webhook')", name="outbox_channel"),
         Index("outbox_unsent", "id", postgresql_where=text("sent_at IS NULL")),
+        Index("outbox_task", "task_id"),
     )
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     channel: Mapped[str] = mapped_column(Text, nullable=False)

@@ -9,6 +9,7 @@ Create Date: 2026-12-01 21:10:00.000000
   message id, attempts, when it may be tried next, the last error and its timings.
   ``delivery_once`` makes the ladder's sweep safe in several processes at once;
   ``delivery_due`` serves the sender's claim (queued rows by next_attempt_at).
+* ``outbox_task``: the task detail lists a task's MQTT pushes with its deliveries.
 * ``task_notification.seen_at``: the app's receipt (POST /api/tasks/{id}/seen), which
   stops the ladder's SMS step for that recipient.
 """
@@ -38,6 +39,7 @@ def upgrade() -> None:
         unique=False,
         postgresql_where=sa.text("acknowledged_at IS NULL"),
     )
+    op.create_index("outbox_task", "outbox", ["task_id"], unique=False)
     op.create_table(
         "delivery",
         sa.Column("id", sa.BigInteger(), nullable=False),
@@ -96,3 +98,4 @@ def downgrade() -> None:
         postgresql_where=sa.text("acknowledged_at IS NULL"),
     )
     op.drop_column("task_notification", "seen_at")
+    op.drop_index("outbox_task", table_name="outbox")
