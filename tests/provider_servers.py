@@ -198,8 +198,12 @@ class WeComServer(ProviderServer):
         robot_key: str = "robot-test-key",
         robot_limit: tuple[int, float] = (20, 60.0),
         token_lifetime_s: int = 7200,
+        member_limit: tuple[int, float] = (30, 60.0),
     ) -> None:
         super().__init__()
+        self.member_window = SlidingWindow((member_limit,))
+        self.dropped: list[dict] = []
+        """App messages past the per-member limit: WeCom answers ok and never delivers."""
         self.corp_id, self.corp_secret, self.agent_id = corp_id, corp_secret, agent_id
         self.users = set(users)
         self.robot_key = robot_key
@@ -275,7 +279,12 @@ class WeComServer(ProviderServer):
                 raise self._error(45002, "content size out of limit")
         else:
             raise self._error(40008, "invalid message type")
-        unknown = [u for u in touser.split("|") if u not in self.users]
+        members = touser.split("|")
+        unknown = [u for u in members if u not in self.users]
+        if len(unknown) == len(members):
+            raise self._error(81013, "user & party & tag all invalid")
+        if not all(self.member_window.allow(u) for u in members if u not in unknown):
+            self.dropped.append(message)
         answer = {"errcode": 0, "errmsg": "ok", "invaliduser": "|".join(unknown)}
         return 200, {**answer, "msgid": uuid.uuid4().hex}, {}
 

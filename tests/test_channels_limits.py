@@ -147,3 +147,26 @@ def test_merged_message_lists_every_alert_and_keeps_template_variables():
     assert merged.text.splitlines() == [f"{i + 1}. 火情 #{i}: 告警 {i}" for i in range(3)]
     assert merged.params == {"title": "火情 #2等3条告警", "place": "A"}  # no unknown variable
     assert merged.mentions == ("13800138000",)
+
+
+def test_wecom_app_member_limit_kept_so_nothing_is_silently_dropped():
+    """WeCom drops app messages past 30 a minute per member without an error: the channel's
+    limiter keeps below it and merges the rest."""
+    with WeComServer(member_limit=(3, 1.0)) as wecom:
+        channel = WeComAppChannel(
+            wecom.url, wecom.corp_id, wecom.corp_secret, wecom.agent_id,
+            member_limits=((3, 1.0),), retry=FAST_RETRY,
+        )  # fmt: skip
+        alerts = [
+            Message("worker-01", f"火情 #{i}", f"告警 {i}", refs=(f"task:{i}",)) for i in range(7)
+        ]
+        outcome = _deliver_all(Dispatcher(channel), alerts)
+        assert sorted(_delivered_refs(outcome)) == sorted(f"task:{i}" for i in range(7))
+        assert wecom.dropped == []
+        assert len(wecom.app_messages()) == 4
+        # without our limiter the provider would have dropped some, silently
+        unlimited = WeComAppChannel(
+            wecom.url, wecom.corp_id, wecom.corp_secret, wecom.agent_id, member_limits=()
+        )
+        receipts = [unlimited.send(a) for a in alerts]
+        assert all(r.status == "sent" for r in receipts) and wecom.dropped

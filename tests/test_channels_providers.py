@@ -77,7 +77,7 @@ def test_wecom_app_unknown_user_and_wrong_secret_fail():
     with WeComServer() as wecom:
         unknown = WeComAppChannel(wecom.url, wecom.corp_id, wecom.corp_secret, wecom.agent_id)
         receipt = unknown.send(_for("nobody"))
-        assert receipt.status == "failed" and "nobody" in receipt.error
+        assert receipt.status == "failed" and "81013" in receipt.error
         wrong = WeComAppChannel(wecom.url, wecom.corp_id, "not-the-secret", wecom.agent_id)
         receipt = wrong.send(_for("worker-01"))
         assert receipt.status == "failed" and "40001" in receipt.error

@@ -9,7 +9,12 @@ message/send: POST {base}/cgi-bin/message/send?access_token=… with {"touser": 
 "msgtype": "textcard" | "text", "agentid": n, …} (textcard title ≤ 128 and description ≤
 512 bytes, text ≤ 2048 bytes: clipped here) → {"errcode":0, "msgid":…}; a userid
 WeCom does not know comes back in "invaliduser" with errcode 0 and is a failure here.
-errcode -1 (system busy) is transient, 45009 (api freq out of limit) rate-limited.
+errcode -1 (system busy) is transient, 45009 (api freq out of limit) rate-limited; when
+no recipient is valid WeCom answers 81013.
+
+Limit: an application may message one member at most 30 times a minute (and 1,000 an
+hour); WeCom silently DROPS the excess, so our limiter must keep below it — what it holds
+back goes out merged.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from gis.channels.http_json import post_json, request_json
 TOKEN_INVALID = {40014, 42001}
 BUSY = -1
 FREQ_LIMIT = 45009
+MEMBER_LIMITS = ((30, 60.0), (1000, 3600.0))
 TOKEN_MARGIN_S = 300.0
 """Fetch a new token this long before the old one's documented expiry."""
 
@@ -47,9 +53,11 @@ class WeComAppChannel(Channel):
         corp_secret: str,
         agent_id: int,
         msgtype: Literal["text", "textcard"] = "textcard",
+        member_limits: tuple[tuple[int, float], ...] = MEMBER_LIMITS,
         retry: RetryPolicy | None = None,
     ) -> None:
         super().__init__(retry)
+        self.limits = member_limits
         self.base_url = base_url.rstrip("/")
         self.corp_id = corp_id
         self.corp_secret = corp_secret
