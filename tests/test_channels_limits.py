@@ -9,12 +9,14 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
+from gis.channels.aliyun_sms import AliyunSmsChannel
 from gis.channels.base import DeliveryReceipt, Message, RetryPolicy
 from gis.channels.dingtalk_robot import DingTalkRobotChannel
 from gis.channels.limits import Dispatcher, RateLimiter, merge
+from gis.channels.tencent_sms import TencentSmsChannel
 from gis.channels.wecom_app import WeComAppChannel
 from gis.channels.wecom_robot import WeComRobotChannel
-from tests.provider_servers import DingTalkServer, WeComServer
+from tests.provider_servers import AliyunServer, DingTalkServer, TencentSmsServer, WeComServer
 
 FAST_RETRY = RetryPolicy(max_attempts=4, base_s=0.05)
 
@@ -170,3 +172,28 @@ def test_wecom_app_member_limit_kept_so_nothing_is_silently_dropped():
         )
         receipts = [unlimited.send(a) for a in alerts]
         assert all(r.status == "sent" for r in receipts) and wecom.dropped
+
+
+def test_sms_providers_flow_control_is_rate_limited_not_failed():
+    alert = Message("13800138000", "火情", "告警", params={"title": "火情", "place": "A"})
+    with (
+        AliyunServer("dysms", number_limits=((1, 60.0),)) as aliyun,
+        TencentSmsServer(number_limit=(1, 30.0)) as tencent,
+    ):
+        channels = [
+            AliyunSmsChannel(
+                aliyun.url, aliyun.access_key_id, aliyun.access_key_secret, "网格通", "SMS_1"
+            ),
+            TencentSmsChannel(
+                tencent.url, tencent.secret_id, tencent.secret_key, tencent.sdk_app_id,
+                "网格通", "1110", ("title", "place"),
+            ),
+        ]  # fmt: skip
+        for channel in channels:
+            assert channel.send(alert).status == "sent"
+            held = channel.send(alert)
+            assert held.status == "rate_limited", held
+            assert held.retry_at is not None and held.retry_at > time.time()
+        assert "isv.BUSINESS_LIMIT_CONTROL" in aliyun.rejected()[0].answer["Code"]
+        [statuses] = [r.answer["Response"]["SendStatusSet"] for r in tencent.accepted()][1:]
+        assert statuses[0]["Code"] == "LimitExceeded.PhoneNumberThirtySecondLimit"
