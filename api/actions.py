@@ -23,6 +23,7 @@ from api.scope import Subject, scope_where, valid_now
 from api.uploads import Photo, photo_name, store_photo
 from api.users import User
 from gis.deadlines import due_at
+from gis.deliveries import mark_acknowledged, mark_seen
 from gis.task_messages import Action, queue_pushes
 from gis.work_calendar import WorkCalendar
 from gis.workorders import OPEN_STATES, TERMINAL_STATES, transition
@@ -216,6 +217,13 @@ class TaskActions:
         if me:
             self.conn.execute("UPDATE task SET assignee_id = %s WHERE id = %s", (me, task.id))
             self._acknowledge_mine(task.id)
+            mark_acknowledged(self.conn, task.id, me)
+
+    def seen(self, task_id: int) -> None:
+        """The app showed the task to a notified worker: the urgent ladder skips SMS."""
+        task = self._load(task_id)
+        if self.user.worker_id is None or not mark_seen(self.conn, task.id, self.user.worker_id):
+            raise Conflict("你没有收到此工单的通知 (you were not notified of this task)")
 
     def start(self, task_id: int, note: str | None) -> None:
         task = self._load(task_id)

@@ -99,12 +99,30 @@ class NotificationOut(BaseModel):
     role: str
     level: int
     notified_at: datetime
+    seen_at: datetime | None
+    acknowledged_at: datetime | None
+
+
+class DeliveryOut(BaseModel):
+    """One message of the urgent ladder (docs/channels.md)."""
+
+    worker_id: str
+    level: int
+    step: Literal["instant", "sms", "voice"]
+    channel: str
+    state: Literal["queued", "sent", "failed", "seen", "acknowledged", "cancelled"]
+    attempts: int
+    error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+    seen_at: datetime | None
     acknowledged_at: datetime | None
 
 
 class TaskDetail(TaskOut):
     transitions: list[TransitionOut]
     notifications: list[NotificationOut]
+    deliveries: list[DeliveryOut]
     photos: list[str] = Field(description="URLs of the photos reported with the task")
 
 

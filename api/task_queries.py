@@ -127,8 +127,36 @@ def photo_url(task_id: int, name: str) -> str:
     return f"/api/tasks/{task_id}/photos/{name}"
 
 
+_DELIVERIES_SQL = """
+SELECT worker_id, level, step, channel, state, attempts, error, created_at, sent_at,
+       seen_at, acknowledged_at
+FROM (
+    SELECT d.worker_id, d.level, d.step, d.channel, d.state, d.attempts, d.error,
+           d.created_at, d.sent_at, d.seen_at, d.acknowledged_at
+    FROM delivery d WHERE d.task_id = %(task_id)s
+    UNION ALL
+    SELECT p.worker_id, p.level, 'instant', 'mqtt',
+           CASE WHEN o.sent_at IS NULL THEN 'queued'
+                WHEN n.acknowledged_at IS NOT NULL THEN 'acknowledged'
+                WHEN n.seen_at IS NOT NULL THEN 'seen' ELSE 'sent' END,
+           o.attempts, o.last_error, o.created_at, o.sent_at, n.seen_at, n.acknowledged_at
+    FROM outbox o
+    CROSS JOIN LATERAL (SELECT split_part(o.target, '/', 4) AS worker_id,
+                               (o.payload->>'escalation_level')::int AS level) p
+    LEFT JOIN task_notification n ON n.task_id = o.task_id AND n.worker_id = p.worker_id
+         AND n.level = p.level
+    WHERE o.task_id = %(task_id)s AND o.channel = 'mqtt'
+      AND o.payload->>'action' IN ('assigned', 'escalated')
+) AS told
+ORDER BY created_at, channel
+"""
+"""The urgent ladder per recipient — the app's MQTT push (outbox) and every delivery row —
+with timings; addresses (phone numbers) stay out."""
+
+
 def task_detail(conn: psycopg.Connection, user: User, task_id: int) -> dict | None:
-    """The task with its state history, notifications (吹哨报到) and photo links."""
+    """The task with its state history, notifications (吹哨报到), the urgent ladder's
+    deliveries and photo links."""
     task = get_task(conn, user, task_id)
     if task is None:
         return None
@@ -140,10 +168,12 @@ def task_detail(conn: psycopg.Connection, user: User, task_id: int) -> dict | No
     ).fetchall()
     task["notifications"] = cur.execute(
         "SELECT tn.worker_id, worker.name AS worker_name, tn.role, tn.level, tn.notified_at, "
-        "tn.acknowledged_at FROM task_notification tn JOIN worker ON worker.id = tn.worker_id "
+        "tn.seen_at, tn.acknowledged_at FROM task_notification tn "
+        "JOIN worker ON worker.id = tn.worker_id "
         "WHERE tn.task_id = %s ORDER BY tn.level, tn.id",
         (task_id,),
     ).fetchall()
+    task["deliveries"] = cur.execute(_DELIVERIES_SQL, {"task_id": task_id}).fetchall()
     task["photos"] = [
         photo_url(task_id, name)
         for step in task["transitions"]

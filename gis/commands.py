@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from gis import admin, migrate
+from gis.channels import cli as channels_cli
 from gis.demo import commands as demo_commands
 from gis.loaders import cli as loaders_cli
 from gis.settings import get_settings
@@ -27,3 +28,4 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     up.set_defaults(handler=_db_upgrade)
     loaders_cli.register(subparsers)
     demo_commands.register(subparsers)
+    channels_cli.register(subparsers)

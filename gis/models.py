@@ -449,6 +449,7 @@ class Outbox(Base):
     __table_args__ = (
         CheckConstraint("channel IN ('mqtt', 'sms', 'webhook')", name="outbox_channel"),
         Index("outbox_unsent", "id", postgresql_where=text("sent_at IS NULL")),
+        Index("outbox_task", "task_id"),
     )
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     channel: Mapped[str] = mapped_column(Text, nullable=False)
@@ -467,6 +468,11 @@ class TaskNotification(Base):
     __tablename__ = "task_notification"
     __table_args__ = (
         UniqueConstraint("task_id", "worker_id", "level", name="task_notification_once"),
+        Index(
+            "task_notification_open",
+            "notified_at",
+            postgresql_where=text("acknowledged_at IS NULL"),
+        ),
     )
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     task_id: Mapped[int] = mapped_column(
@@ -476,6 +482,41 @@ class TaskNotification(Base):
     role: Mapped[str] = mapped_column(Text, nullable=False)
     level: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     notified_at: Mapped[datetime] = _created()
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """The app's receipt (POST /api/tasks/{id}/seen): stops the ladder's SMS step."""
+
+
+DELIVERY_STATES = ("queued", "sent", "failed", "seen", "acknowledged", "cancelled")
+LADDER_STEPS = ("instant", "sms", "voice")
+
+
+class Delivery(Base):
+    """One message × recipient × channel of the urgent ladder, with its receipt."""
+
+    __tablename__ = "delivery"
+    __table_args__ = (
+        CheckConstraint(_in("state", DELIVERY_STATES), name="delivery_state"),
+        CheckConstraint(_in("step", LADDER_STEPS), name="delivery_step"),
+        UniqueConstraint("task_id", "worker_id", "level", "step", "channel", name="delivery_once"),
+        Index("delivery_due", "next_attempt_at", postgresql_where=text("state = 'queued'")),
+    )
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"), nullable=False)
+    worker_id: Mapped[str] = mapped_column(ForeignKey("worker.id"), nullable=False)
+    level: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    step: Mapped[str] = mapped_column(Text, nullable=False)
+    channel: Mapped[str] = mapped_column(Text, nullable=False)
+    address: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(Text, nullable=False, server_default="queued")
+    provider_id: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = _created()
+    next_attempt_at: Mapped[datetime] = _created()
+    first_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 

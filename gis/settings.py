@@ -108,6 +108,61 @@ class Settings(BaseSettings):
     # SMS to family contacts: "log" (development: log and mark sent) or an HTTP gateway URL.
     sms_sender: str = "log"
 
+    # Outbound channels (gis.channels; docs/channels.md). A channel whose secret is empty
+    # is disabled. Endpoints are settings so that tests point them at local servers.
+    channel_retry_attempts: int = 4
+    channel_retry_base_s: float = 0.5
+    # WeCom (企业微信) application message (gettoken + message/send) and group robot.
+    wecom_base_url: str = "https://qyapi.weixin.qq.com"
+    wecom_corp_id: str = ""
+    wecom_corp_secret: str = ""
+    wecom_agent_id: int = 0
+    wecom_robot_key: str = ""
+    wecom_robot_per_minute: int = 20
+    # DingTalk custom robot with 加签 (HMAC-SHA256 of timestamp + secret).
+    dingtalk_base_url: str = "https://oapi.dingtalk.com"
+    dingtalk_robot_token: str = ""
+    dingtalk_robot_secret: str = ""
+    dingtalk_robot_per_minute: int = 20
+    dingtalk_block_s: float = 600.0
+    # Aliyun SMS (dysmsapi SendSms) and voice notification (dyvmsapi SingleCallByTts).
+    aliyun_access_key_id: str = ""
+    aliyun_access_key_secret: str = ""
+    aliyun_sms_endpoint: str = "https://dysmsapi.aliyuncs.com"
+    aliyun_sms_sign_name: str = ""
+    aliyun_sms_template_code: str = ""
+    aliyun_voice_endpoint: str = "https://dyvmsapi.aliyuncs.com"
+    aliyun_voice_tts_code: str = ""
+    aliyun_voice_show_number: str = ""
+    # Tencent Cloud SMS (SendSms 2021-01-11, TC3-HMAC-SHA256); template variables in order.
+    tencent_sms_endpoint: str = "https://sms.tencentcloudapi.com"
+    tencent_secret_id: str = ""
+    tencent_secret_key: str = ""
+    tencent_sms_app_id: str = ""
+    tencent_sms_sign_name: str = ""
+    tencent_sms_template_id: str = ""
+    tencent_sms_template_params: list[str] = ["title", "place"]
+    tencent_region: str = "ap-guangzhou"
+    # Web Push with VAPID (only where a push service is reachable).
+    web_push_vapid_private_key: str = ""
+    web_push_vapid_subject: str = "mailto:ops@wangge.invalid"
+
+    # The urgent ladder (ingest/ladder.py): per recipient of an urgent task, at once the
+    # instant channels (the MQTT task push goes out anyway); if not seen within
+    # ladder_sms_after_s, SMS; if not accepted within ladder_voice_after_s, a voice call;
+    # if still not accepted after ladder_escalate_after_s, the next level of the
+    # escalation chain now (whose people then get their own ladder). Only enabled
+    # channels are used; 0 for ladder_poll_s turns the ladder off.
+    ladder_instant_channels: list[str] = ["wecom_app", "wecom_robot", "dingtalk_robot"]
+    ladder_sms_channels: list[str] = ["aliyun_sms", "tencent_sms"]
+    ladder_voice_channels: list[str] = ["aliyun_voice"]
+    ladder_sms_after_s: float = 60.0
+    ladder_voice_after_s: float = 120.0
+    ladder_escalate_after_s: float = 180.0
+    ladder_horizon_s: float = 3600.0
+    ladder_poll_s: float = 1.0
+    ladder_lease_s: float = 60.0
+
     # Demo city
     demo_households: int = 60_000
     demo_seed: int = 20261121

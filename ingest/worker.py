@@ -35,11 +35,13 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from gis.channels.registry import enabled_channels
 from gis.contract import device_subscription
 from gis.db import libpq_dsn
 from gis.settings import Settings, get_settings
 from gis.spatial_join import GridIndexCache
 from gis.work_calendar import CoverageWatch, load_work_calendar
+from ingest.delivery_sender import DeliverySender
 from ingest.escalation import escalate_due
 from ingest.metrics import Metrics
 from ingest.outbox import MqttPublisher, OutboxPusher, WebhookSender, sms_sender
@@ -86,6 +88,7 @@ class Worker:
             on_sent=lambda n: self.metrics.add(Counter(pushed=n)),
         )
         self.timers = Timers(self)
+        self.deliveries = delivery_sender(settings, number)
         self.cache: GridIndexCache
 
     # --- MQTT -------------------------------------------------------------------------
@@ -152,6 +155,8 @@ class Worker:
         self.client.loop_start()
         self.pusher.start()
         self.timers.start()
+        if self.deliveries is not None:
+            self.deliveries.start()
         try:
             while not self.stopping.is_set():
                 batch = self._take()
@@ -162,6 +167,8 @@ class Worker:
             self.client.loop_stop()
             self.pusher.stop()
             self.timers.stop()
+            if self.deliveries is not None:
+                self.deliveries.stop()
             cache.close()
             if self._conn is not None:
                 self._conn.close()
@@ -265,6 +272,16 @@ class Worker:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+
+
+def delivery_sender(settings: Settings, number: int) -> DeliverySender | None:
+    """The urgent ladder's sender runs in worker 0 only, so that the providers' limits are
+    counted in one process (the supervisor restarts it under the same number); none when
+    the ladder is off or no channel is configured."""
+    channels = enabled_channels(settings)
+    if number != 0 or settings.ladder_poll_s <= 0 or not channels:
+        return None
+    return DeliverySender(settings, channels)
 
 
 class Timers(threading.Thread):

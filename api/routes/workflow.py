@@ -83,6 +83,14 @@ def accept(task_id: int, actions: Actions, body: NoteIn | None = None) -> Orjson
     return _answer(actions, task_id)
 
 
+@router.post("/{task_id}/seen", **ACTION)
+def seen(task_id: int, actions: Actions) -> OrjsonResponse:
+    """已读: the app's receipt that a notified worker saw the task (stops the urgent
+    ladder's SMS step for them; accepting stops the rest)."""
+    actions.seen(task_id)
+    return _answer(actions, task_id)
+
+
 @router.post("/{task_id}/start", **ACTION)
 def start(task_id: int, actions: Actions, body: NoteIn | None = None) -> OrjsonResponse:
     """开始办理 (the assignee)."""
