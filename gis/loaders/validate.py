@@ -205,7 +205,9 @@ def _check_residents(
     masked = pd.Series(pd.NA, index=frame.index, dtype="string")
     hashed = pd.Series(pd.NA, index=frame.index, dtype="string")
     masked[present] = usable_numbers[present].map(mask_id_number)
-    hashed[present] = usable_numbers[present].map(id_number_hmac)
+    # The key is read where the grids' tolerances are (the integrator moves both into ctx).
+    secret = get_settings().pii_secret
+    hashed[present] = usable_numbers[present].map(lambda number: id_number_hmac(number, secret))
     frame["id_number_masked"] = masked
     frame["id_number_hmac"] = hashed
     return frame, problems
