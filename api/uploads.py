@@ -100,12 +100,14 @@ def reencode(data: bytes, pillow_format: str, max_pixels: int) -> Photo:
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
             raise PayloadTooLarge(f"照片像素过多 (photo has too many pixels: {exc})") from exc
     transparent = upright.mode in ("RGBA", "LA", "PA") or "transparency" in upright.info
+    # Pixels only: a new image has no info (comments, ICC, EXIF) for save() to carry over.
+    pixels = upright.convert("RGBA" if transparent else "RGB")
+    clean = Image.frombytes(pixels.mode, pixels.size, pixels.tobytes())
     out = io.BytesIO()
     if pillow_format == "PNG" or transparent:
-        clean = upright.convert("RGBA" if transparent else "RGB")
         clean.save(out, format="PNG", optimize=True)
         return Photo(out.getvalue(), "png")
-    upright.convert("RGB").save(out, format="JPEG", quality=JPEG_QUALITY, optimize=True)
+    clean.save(out, format="JPEG", quality=JPEG_QUALITY, optimize=True)
     return Photo(out.getvalue(), "jpg")
 
 
