@@ -70,6 +70,7 @@ def _status(args: argparse.Namespace) -> int:
 
 def _credentials(args: argparse.Namespace) -> int:
     settings = get_settings()
+    require_safe_secrets(settings)
     inventory = _inventory(settings, args.load_devices)
     count = write_credentials_csv(args.out, inventory.devices, settings.credential_secret)
     print(f"已写出 {count} 台设备的凭据 / wrote credentials of {count} devices to {args.out}")
