@@ -101,8 +101,8 @@ async def csrf_protect(request: Request) -> None:
         raise _refused(f"{CSRF_HEADER} header or {CSRF_FIELD} field must match the csrf cookie")
 
 
-def set_csrf_cookie(response: Response, request: Request, settings: Settings) -> str:
-    """A fresh token in the script-readable csrf cookie; returns it (for a form field)."""
+def set_csrf_cookie(response: Response, request: Request, settings: Settings) -> None:
+    """A fresh token in the script-readable csrf cookie."""
     token = secrets.token_urlsafe(32)
     response.set_cookie(
         CSRF_COOKIE,
@@ -113,4 +113,3 @@ def set_csrf_cookie(response: Response, request: Request, settings: Settings) ->
         secure=secure_cookies(request, settings),
         path="/",
     )
-    return token
