@@ -44,35 +44,30 @@ def _rows(database_url: str) -> dict[str, int]:
         return dict(conn.execute("SELECT key, failures FROM login_throttle").fetchall())
 
 
-def test_account_is_locked_after_failures_and_the_right_password_is_refused_too(
-    database_url: str, tmp_path: Path, world: World
-) -> None:
-    with throttled_client(database_url, tmp_path) as client:
-        answers = [_login(client, "op_a", "wrong").status_code for _ in range(4)]
-        locked = _login(client, "op_a", PASSWORD)
-    assert answers == [401, 401, 401, 401]  # the 4th failure is the one that locks
-    assert locked.status_code == 429
-    assert 0 < int(locked.headers["Retry-After"]) <= LOCK_S
-    assert "access_token" not in locked.text and "wangge_token" not in locked.cookies
-    with connect(database_url) as conn:
-        audited = conn.execute(
-            "SELECT action, detail->>'address' FROM audit_log WHERE actor = 'op_a' ORDER BY id"
-        ).fetchall()
-    assert audited == [("login_failed", "192.0.2.10")] * 4 + [("login_throttled", "192.0.2.10")]
-
-
-def test_each_further_failure_locks_for_longer(
+def test_account_lock_refuses_even_the_right_password_and_grows_with_each_failure(
     database_url: str, tmp_path: Path, world: World
 ) -> None:
     retry_after = []
     with throttled_client(database_url, tmp_path) as client:
-        for _ in range(3):
-            _login(client, "op_a", "wrong")
-        for _ in range(3):
+        answers = [_login(client, "op_a", "wrong").status_code for _ in range(4)]
+        locked = _login(client, "op_a", PASSWORD)
+        retry_after.append(int(locked.headers["Retry-After"]))
+        for _ in range(2):  # after each lock, one more failure locks for twice as long
+            _expire_locks(database_url)
             assert _login(client, "op_a", "wrong").status_code == 401
             retry_after.append(int(_login(client, "op_a", PASSWORD).headers["Retry-After"]))
-            _expire_locks(database_url)
-    assert retry_after[0] <= LOCK_S < retry_after[1] <= 2 * LOCK_S < retry_after[2] <= 4 * LOCK_S
+    assert answers == [401, 401, 401, 401]  # the 4th failure is the one that locks
+    assert locked.status_code == 429
+    assert "access_token" not in locked.text and "wangge_token" not in locked.cookies
+    assert (
+        0 < retry_after[0] <= LOCK_S < retry_after[1] <= 2 * LOCK_S < retry_after[2] <= 4 * LOCK_S
+    )
+    with connect(database_url) as conn:
+        audited = conn.execute(
+            "SELECT action, detail->>'address' FROM audit_log WHERE actor = 'op_a' ORDER BY id"
+        ).fetchall()
+    assert audited[:5] == [("login_failed", "192.0.2.10")] * 4 + [("login_throttled", "192.0.2.10")]
+    assert [action for action, _ in audited].count("login_throttled") == 3
 
 
 def test_success_after_the_lock_resets_the_account_count(
