@@ -8,10 +8,13 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from tests.api_world import GRID_A1, World, api_client, login
+from api.app import create_app
+from tests.api_world import GRID_A1, World, api_client, api_settings, login
+from tests.browser_helpers import serve
 
 MB = 1024 * 1024
 
@@ -124,3 +127,27 @@ def test_api_docs_follow_the_setting(database_url: str, tmp_path: Path, world: W
     with api_client(database_url, tmp_path, api_docs_enabled=False) as hidden:
         for url in ("/docs", "/redoc", "/openapi.json"):
             assert hidden.get(url).status_code == 404, url
+
+
+def test_a_chunked_body_over_the_limit_is_cut_off_by_a_real_server(
+    database_url: str, tmp_path: Path, world: World
+) -> None:
+    """Through uvicorn the body arrives in many ``http.request`` messages, without a
+    Content-Length: the count across them is what stops it."""
+    settings = api_settings(database_url, tmp_path).model_copy(update={"api_body_max_bytes": 8_000})
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"username": "'
+        for _ in range(50):
+            yield b"x" * 1000
+        yield b'", "password": "x"}'
+
+    with serve(create_app(settings)) as url:
+        small = httpx.post(f"{url}/api/auth/login", json={"username": "nobody", "password": "x"})
+        large = httpx.post(
+            f"{url}/api/auth/login",
+            headers={"Content-Type": "application/json"},
+            content=chunks(),
+        )
+    assert small.status_code == 401
+    assert large.status_code == 413, large.text
