@@ -119,11 +119,11 @@ BUILDING_IN_GRID = (
 """A filter, not a scope: the building lies in the current version of grid ``grid_code``."""
 _DEPARTMENT_TASKS = (
     "SELECT tn.task_id FROM task_notification tn JOIN worker mate ON mate.id = tn.worker_id "
-    "JOIN worker me ON me.id = %(scope_worker)s WHERE mate.role = 'department' "
-    "AND mate.department = me.department "
-    "AND mate.street_code IS NOT DISTINCT FROM me.street_code"
+    "JOIN worker me ON me.id = %(scope_worker)s WHERE mate.id = me.id "
+    "OR (mate.role = 'department' AND mate.department = me.department "
+    "AND mate.street_code IS NOT DISTINCT FROM me.street_code)"
 )
-"""Tasks a member of the user's department (of the same street) was notified about."""
+"""Tasks the user or a member of its department (of the same street) was notified about."""
 _DEPARTMENT_GRIDS = f"SELECT t.grid_code FROM task t WHERE t.id IN ({_DEPARTMENT_TASKS})"
 _DEPARTMENT = {
     Subject.TASK: f"task.id IN ({_DEPARTMENT_TASKS})",

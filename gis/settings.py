@@ -65,8 +65,11 @@ class Settings(BaseSettings):
     api_upload_max_bytes: int = 10 * 1024 * 1024
     # Decoded size a photo may have (decompression bombs): 40 MP is a large phone photo.
     api_upload_max_pixels: int = 40_000_000
+    api_stream_heartbeat_s: float = 15.0
+    # How often the API process sweeps for reminders; 0 turns the sweep off.
+    api_reminder_check_s: float = 60.0
 
-    # --- API access hardening (api/security) ---
+    # --- API access hardening (api.proxy, api.csrf, api.body_limit, api.throttle) ---
     # Cookies carry `Secure` when this is on, or when a trusted proxy says X-Forwarded-Proto
     # https. Proxies (IP addresses or CIDR networks) whose X-Forwarded-For/-Proto we believe:
     # from anyone else those headers are ignored and the peer address is the client.
@@ -80,15 +83,13 @@ class Settings(BaseSettings):
     # /docs, /redoc and /openapi.json: served only when on (default: in development).
     api_docs_enabled: bool | None = None
     # Login throttle: after `free` failures within the window, each further failure locks
-    # the account (or the client address) for base × 2^n seconds, at most max.
+    # the account (or the client address) for base × 2^(n-1) seconds (n = failures past
+    # the free ones), at most max. docs/api.md#logging-in
     login_account_free_failures: int = 5
     login_address_free_failures: int = 20
     login_lock_base_s: float = 1.0
     login_lock_max_s: float = 900.0
     login_failure_window_s: float = 900.0
-    api_stream_heartbeat_s: float = 15.0
-    # How often the API process sweeps for reminders; 0 turns the sweep off.
-    api_reminder_check_s: float = 60.0
 
     # Operators' map (/map). Base layer: "none" (offline: district and community outlines
     # on a plain background), "local" (a {z}/{x}/{y} tile folder served by the API at
