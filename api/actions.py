@@ -6,6 +6,11 @@ admins) files, dispatches, evaluates and closes; the assignee accepts, starts, r
 back or returns the task; anyone responsible may escalate (吹哨), and those notified at the
 new level must acknowledge (报到). Every move is also written to the audit log, and workers
 concerned get a task message through the outbox.
+
+Separation of duties: nobody — admin included — evaluates (评单) a task they accepted,
+worked on or reported handled, or of which they are the assignee; and an admin, whose
+scope is everywhere, dispatches to a worker outside the task's street only with an
+explicit reason, which is audited.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from psycopg.rows import class_row
 
 from api import audit
 from api.errors import Conflict, Forbidden, NotFound, Unprocessable
-from api.scope import Subject, scope_where, valid_now
+from api.scope import Subject, Where, scope_where, valid_now, worker_in_area
 from api.uploads import Photo, photo_name, store_photo
 from api.users import User
 from gis.deadlines import due_at
@@ -145,19 +150,44 @@ class TaskActions:
         self._require_desk("立案")
         self._move(task, "filed", note)
 
-    def dispatch(self, task_id: int, worker_id: str, note: str | None) -> None:
-        """派单 to a worker of the user's area; the worker gets an ``assigned`` push."""
-        task = self._load(task_id)
-        self._require_desk("派单")
-        where = scope_where(self.user, Subject.WORKER).add(
-            "worker.id = %(worker_id)s AND worker.active", worker_id=worker_id
-        )
-        worker = self.conn.execute(
+    def _worker(self, worker_id: str, where: Where) -> tuple[str, str] | None:
+        where.add("worker.id = %(worker_id)s AND worker.active", worker_id=worker_id)
+        return self.conn.execute(
             f"SELECT worker.id, worker.role FROM worker WHERE {where.sql}", where.params
         ).fetchone()
+
+    def _check_outside_area(self, task: TaskRow, worker_id: str, reason: str | None) -> bool:
+        """Whether the worker is outside the task's street; refuses that without a reason."""
+        street = task.community[:9] if task.community else None
+        if street is None or self._worker(worker_id, worker_in_area(street)) is not None:
+            return False
+        if not reason:
+            raise Unprocessable(
+                f"网格员 {worker_id} 不在工单所在街道, 须填写 outside_area_reason 说明理由 "
+                "(worker outside the task's street: outside_area_reason required)"
+            )
+        return True
+
+    def dispatch(
+        self, task_id: int, worker_id: str, note: str | None, outside_area_reason: str | None
+    ) -> None:
+        """派单 to a worker of the user's area; the worker gets an ``assigned`` push. An
+        admin may dispatch outside the task's street with a reason (audited)."""
+        task = self._load(task_id)
+        self._require_desk("派单")
+        worker = self._worker(worker_id, scope_where(self.user, Subject.WORKER))
         if worker is None:
             raise Unprocessable(
                 f"网格员 {worker_id} 不在您的辖区或已停用 (worker not in your area)"
+            )
+        if self._check_outside_area(task, worker_id, outside_area_reason):
+            audit.record(
+                self.conn,
+                self.user.username,
+                "dispatch_outside_area",
+                "task",
+                task.id,
+                {"worker_id": worker_id, "reason": outside_area_reason},
             )
         self._move(task, "dispatched", note, {"assignee_id": worker_id})
         self.conn.execute("UPDATE task SET assignee_id = %s WHERE id = %s", (worker_id, task.id))
@@ -168,6 +198,7 @@ class TaskActions:
         """回访评价: satisfied closes (结案); unsatisfied reopens for 二次办理 with a new deadline."""
         task = self._load(task_id)
         self._require_desk("评价")
+        self._require_not_handler(task)
         if task.state == "handled":
             self._move(task, "evaluating", note)
         if satisfied:
@@ -181,6 +212,20 @@ class TaskActions:
         )
         if task.assignee_id:
             self._push(task, [task.assignee_id], "updated")
+
+    def _require_not_handler(self, task: TaskRow) -> None:
+        handled = (
+            self.user.worker_id is not None and task.assignee_id == self.user.worker_id
+        ) or self.conn.execute(
+            "SELECT 1 FROM task_transition WHERE task_id = %s AND actor = %s "
+            "AND to_state IN ('accepted', 'in_progress', 'handled') LIMIT 1",
+            (task.id, self.user.username),
+        ).fetchone()
+        if handled:
+            raise Forbidden(
+                "办理过本工单的人员不能评价 (separation of duties: you handled this task; "
+                "someone else must evaluate it)"
+            )
 
     def mark_invalid(self, task_id: int, note: str | None) -> None:
         task = self._load(task_id)

@@ -10,10 +10,12 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from psycopg_pool import ConnectionPool
 from starlette.middleware.gzip import GZipMiddleware
 
+from api.body_limit import BodySizeLimit
+from api.csrf import csrf_protect
 from api.errors import ApiError
 from api.grid_layer import GridLayerCache
 from api.layer_cache import GZIP_LEVEL
@@ -33,8 +35,9 @@ from api.routes import (
     tasks,
     workflow,
 )
+from api.security_headers import SecurityHeaders
 from gis.db import libpq_dsn
-from gis.settings import Settings, get_settings
+from gis.settings import Settings, get_settings, require_safe_secrets
 from gis.workorders import IllegalTransition
 
 DESCRIPTION = """
@@ -43,7 +46,8 @@ work orders (工单) with their full loop; households and residents (ID numbers 
 read audited); an Open311 GeoReport v2 view; and a Server-Sent Events live stream.
 
 Log in at `POST /api/auth/login`; send the token as `Authorization: Bearer …` or rely on the
-HttpOnly cookie it sets. What each user sees is limited in SQL by role and area.
+HttpOnly cookie it sets (then every POST needs the `X-CSRF-Token` header, see docs/api.md).
+What each user sees is limited in SQL by role and area.
 """
 
 
@@ -59,7 +63,9 @@ async def _illegal_transition(request: Request, exc: IllegalTransition) -> Orjso
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
+    """The app; refuses (InsecureSettings) default secrets outside development."""
     settings = settings or get_settings()
+    require_safe_secrets(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -90,10 +96,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         default_response_class=OrjsonResponse,
+        dependencies=[Depends(csrf_protect)],
+        **(
+            {}
+            if settings.docs_enabled
+            else {"docs_url": None, "redoc_url": None, "openapi_url": None}
+        ),
     )
     # Lists and layers compress ~5x; below 1 kB gzip saves nothing worth its CPU. Layers the
     # grid cache serves arrive already gzipped (Content-Encoding set) and pass through.
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=GZIP_LEVEL)
+    # Outermost last: the body limit sees the raw stream; every answer, a 413 included,
+    # leaves with the security headers.
+    app.add_middleware(
+        BodySizeLimit,
+        default_max=settings.api_body_max_bytes,
+        upload_max=settings.api_upload_max_bytes,
+    )
+    app.add_middleware(SecurityHeaders)
     app.state.settings = settings
     app.state.layer_cache = GridLayerCache()
     app.add_exception_handler(ApiError, _api_error)

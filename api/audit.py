@@ -1,4 +1,5 @@
-"""The audit log: every state change and every read of resident records (who, what, when)."""
+"""The audit log: every state change and every read of personal data — households,
+residents, workers' contact details — (who, what, when)."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ def record_reads(
     conn: psycopg.Connection,
     actor: str,
     subject_type: str,
-    subject_ids: Sequence[int],
+    subject_ids: Sequence[int] | Sequence[str],
     detail: dict | None = None,
 ) -> None:
     """One ``read`` row per record returned, so "who has seen resident X" is one lookup."""
@@ -41,6 +42,11 @@ def record_reads(
         return
     conn.execute(
         "INSERT INTO audit_log (actor, action, subject_type, subject_id, detail) "
-        "SELECT %s, 'read', %s, id::text, %s FROM unnest(%s::bigint[]) AS id",
-        (actor, subject_type, Jsonb(detail) if detail is not None else None, list(subject_ids)),
+        "SELECT %s, 'read', %s, id, %s FROM unnest(%s::text[]) AS id",
+        (
+            actor,
+            subject_type,
+            Jsonb(detail) if detail is not None else None,
+            [str(subject_id) for subject_id in subject_ids],
+        ),
     )

@@ -24,6 +24,9 @@ def _serve(args: argparse.Namespace) -> int:
         host=args.host or settings.api_host,
         port=args.port or settings.api_port,
         log_level="info",
+        # Forwarded headers are believed only from WANGGE_API_TRUSTED_PROXIES (api.proxy),
+        # not from uvicorn's own default list.
+        proxy_headers=False,
     )
     return 0
 

@@ -33,8 +33,9 @@ OPEN_TASK_LOAD = """
     SELECT task.grid_code, count(*)::int AS open_tasks,
            (count(*) FILTER (WHERE task.urgency = 'urgent'))::int AS urgent_tasks,
            (count(*) FILTER (WHERE task.due_at < now()))::int AS overdue_tasks
-    FROM task WHERE task.state = ANY(%(open_states)s) GROUP BY task.grid_code"""
-"""Open-task counts per grid code (open tasks are few: one aggregate for all grids)."""
+    FROM task WHERE task.state = ANY(%(open_states)s) AND {counts} GROUP BY task.grid_code"""
+"""Open-task counts per grid code (open tasks are few: one aggregate for all grids), of the
+tasks ``{counts}`` (a task scope, api.scope.counts_scope) lets through."""
 
 _STATES_KEY = "states"
 
@@ -76,7 +77,7 @@ class GridLayerCache:
 
     def __init__(self, ttl_s: float = 60.0, max_tiles: int = 4096):
         self.tiles: LayerCache[tuple[GridFeature, ...]] = LayerCache(max_tiles, ttl_s)
-        self.states: LayerCache[dict[str, bytes]] = LayerCache(1, ttl_s)
+        self.states: LayerCache[dict[str, bytes]] = LayerCache(64, ttl_s)
         self.bodies: LayerCache[LayerBody] = LayerCache(64, ttl_s)
 
     def invalidate(self) -> None:
@@ -120,8 +121,11 @@ def _load_tile(conn: psycopg.Connection, where: Where, zoom: int | None) -> tupl
     )
 
 
-def _load_states(conn: psycopg.Connection) -> dict[str, bytes]:
-    rows = conn.execute(OPEN_TASK_LOAD, {"open_states": sorted(OPEN_STATES)}).fetchall()
+def _load_states(conn: psycopg.Connection, counts: Where) -> dict[str, bytes]:
+    rows = conn.execute(
+        OPEN_TASK_LOAD.format(counts=counts.sql),
+        counts.params | {"open_states": sorted(OPEN_STATES)},
+    ).fetchall()
     return {code: counts_tail(*counts) for code, *counts in rows if code is not None}
 
 
@@ -151,13 +155,17 @@ def grid_layer(
     bbox: BBox | None,
     zoom: int | None,
     limit: int,
+    counts: Where | None = None,
 ) -> LayerBody:
     """The FeatureCollection of the grids ``where`` (scope and filters, no bbox) selects
-    within ``bbox``, at most ``limit`` in code order, with their current task counts."""
+    within ``bbox``, at most ``limit`` in code order, with their current task counts (of
+    the tasks ``counts`` lets through, if given: one shared count map otherwise)."""
+    counted = counts or Where()
+    counts_key = repr((_STATES_KEY, counted.sql, sorted(counted.params.items())))
 
     def assemble() -> LayerBody:
         features = _features(conn, cache, where, bbox, zoom)
-        states = cache.states.get(_STATES_KEY, lambda: _load_states(conn))
+        states = cache.states.get(counts_key, lambda: _load_states(conn, counted))
         parts = (
             features[code] + states.get(code, _NO_TASKS_TAIL) for code in sorted(features)[:limit]
         )
@@ -165,5 +173,5 @@ def grid_layer(
             b'{"type" : "FeatureCollection", "features" : [' + b", ".join(parts) + b"]}"
         )
 
-    key = repr((where.sql, sorted(where.params.items()), bbox, zoom, limit))
+    key = repr((where.sql, sorted(where.params.items()), bbox, zoom, limit, counts_key))
     return cache.bodies.get(key, assemble)

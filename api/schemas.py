@@ -136,6 +136,13 @@ class RequiredNoteIn(BaseModel):
 
 class DispatchIn(NoteIn):
     worker_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    outside_area_reason: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=500,
+        description="管理员派单给任务所在街道以外的网格员时必填, 记入审计 (admin only: why a "
+        "worker outside the task's street; audited)",
+    )
 
 
 class EvaluateIn(NoteIn):

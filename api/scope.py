@@ -4,8 +4,14 @@ Codes nest (a grid code starts with its community code, which starts with the st
 nine digits and the district's six), so an operator's or cadre's area is a code prefix.
 A grid worker sees the grids they hold a currently valid assignment for, and the tasks
 assigned to them; buildings, households and residents belong to the grid that contains the
-building. Department staff see the tasks they were notified about (吹哨报到). Queries name
-their tables by table name (``FROM task JOIN incident ON …``) so the fragments fit.
+building. Department staff see their department's tasks — those a member of the same
+department (and street) was notified about (吹哨报到) — and only the grids, communities,
+buildings, incidents and workers involved in them; no households, residents, devices or
+raw events. Planners see the whole map but no personal records. Queries name their tables
+by table name (``FROM task JOIN incident ON …``) so the fragments fit.
+
+Phone numbers of workers are shown in full only to the roles that call people
+(``PHONE_ROLES``); everyone else gets them masked (``visible_phone``).
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from api.users import User
+from gis.pii import mask_phone
 
 
 class Subject(StrEnum):
@@ -56,7 +63,6 @@ class Where:
 PUBLIC = frozenset({Subject.DISTRICT, Subject.STREET})
 """Administrative boundaries are public information."""
 PERSONAL = frozenset({Subject.HOUSEHOLD, Subject.RESIDENT})
-GEOGRAPHY = frozenset({Subject.COMMUNITY, Subject.GRID, Subject.BUILDING})
 
 _CODE = {
     Subject.COMMUNITY: "community.code",
@@ -111,10 +117,32 @@ BUILDING_IN_GRID = (
     "AND ST_Intersects(g.geom, ST_PointOnSurface(building.geom)))"
 )
 """A filter, not a scope: the building lies in the current version of grid ``grid_code``."""
-_NOTIFIED_TASK = (
-    "EXISTS (SELECT 1 FROM task_notification tn "
-    "WHERE tn.task_id = task.id AND tn.worker_id = %(scope_worker)s)"
+_DEPARTMENT_TASKS = (
+    "SELECT tn.task_id FROM task_notification tn JOIN worker mate ON mate.id = tn.worker_id "
+    "JOIN worker me ON me.id = %(scope_worker)s WHERE mate.id = me.id "
+    "OR (mate.role = 'department' AND mate.department = me.department "
+    "AND mate.street_code IS NOT DISTINCT FROM me.street_code)"
 )
+"""Tasks the user or a member of its department (of the same street) was notified about."""
+_DEPARTMENT_GRIDS = f"SELECT t.grid_code FROM task t WHERE t.id IN ({_DEPARTMENT_TASKS})"
+_DEPARTMENT = {
+    Subject.TASK: f"task.id IN ({_DEPARTMENT_TASKS})",
+    Subject.GRID: f"grid.code IN ({_DEPARTMENT_GRIDS})",
+    Subject.COMMUNITY: "community.code IN (SELECT coalesce(t.community_code, "
+    f"left(t.grid_code, 12)) FROM task t WHERE t.id IN ({_DEPARTMENT_TASKS}))",
+    Subject.BUILDING: f"EXISTS (SELECT 1 FROM grid own WHERE own.code IN ({_DEPARTMENT_GRIDS}) "
+    f"AND {valid_now('own')} AND ST_Intersects(own.geom, ST_PointOnSurface(building.geom)))",
+    Subject.INCIDENT: "incident.id IN (SELECT t.incident_id FROM task t "
+    f"WHERE t.id IN ({_DEPARTMENT_TASKS}))",
+    Subject.WORKER: "worker.id = %(scope_worker)s "
+    f"OR worker.id IN (SELECT t.assignee_id FROM task t WHERE t.id IN ({_DEPARTMENT_TASKS})) "
+    "OR worker.id IN (SELECT n.worker_id FROM task_notification n "
+    f"WHERE n.task_id IN ({_DEPARTMENT_TASKS}))",
+}
+"""吹哨报到: a department is called to tasks, and sees those and what they involve."""
+
+PHONE_ROLES = frozenset({"admin", "operator", "cadre", "grid_worker"})
+"""Roles that call workers (dispatch, escalate, workmates): they see phone numbers in full."""
 
 
 def scope_where(user: User, subject: Subject) -> Where:
@@ -125,11 +153,8 @@ def scope_where(user: User, subject: Subject) -> Where:
     if user.role == "planner":
         return where.add("FALSE") if subject in PERSONAL else where
     if user.role == "department":
-        if subject == Subject.TASK:
-            return where.add(_NOTIFIED_TASK, scope_worker=user.worker_id)
-        if subject == Subject.WORKER:
-            return where.add("worker.id = %(scope_worker)s", scope_worker=user.worker_id)
-        return where if subject in GEOGRAPHY else where.add("FALSE")
+        clause = _DEPARTMENT.get(subject, "FALSE")
+        return where.add(clause, scope_worker=user.worker_id)
     if user.role == "grid_worker":
         return where.add(_GRID_WORKER[subject], scope_worker=user.worker_id)
     prefix = user.scope_prefix
@@ -139,3 +164,19 @@ def scope_where(user: User, subject: Subject) -> Where:
         _WORKER_IN_AREA if subject == Subject.WORKER else f"{_CODE[subject]} LIKE %(scope_prefix)s"
     )
     return where.add(clause, scope_prefix=prefix + "%")
+
+
+def worker_in_area(code_prefix: str) -> Where:
+    """Workers of the area whose codes start with ``code_prefix`` (as an operator's)."""
+    return Where().add(_WORKER_IN_AREA, scope_prefix=code_prefix + "%")
+
+
+def counts_scope(user: User) -> Where | None:
+    """The task scope grid counts must be limited to, or None where the grids a user sees
+    already contain only tasks they see (every role but department)."""
+    return scope_where(user, Subject.TASK) if user.role == "department" else None
+
+
+def visible_phone(user: User, phone: str | None) -> str | None:
+    """A worker's phone number as ``user`` may see it."""
+    return phone if user.role in PHONE_ROLES or phone is None else mask_phone(phone)

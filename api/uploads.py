@@ -1,22 +1,33 @@
-"""Photos reported with a handled task: checked by size and by content, stored on disk.
+"""Photos reported with a handled task: checked by size and by content, re-encoded, stored.
 
 A photo must be JPEG, PNG or WebP by its first bytes, not only by the type the client
-claims; it is stored as ``<upload_dir>/tasks/<task_id>/<random>.<ext>`` and only that name
-goes into the task's history.
+claims, and must then decode as that image with Pillow, within ``max_pixels`` (a small
+file can declare a gigapixel image: a decompression bomb). Only the decoded pixels are
+kept: re-encoded as JPEG (or PNG where the source is PNG or has transparency), turned
+upright by its EXIF orientation, and with every other metadata (GPS position, camera,
+comments — or whatever bytes were smuggled after the image) left behind. It is stored as
+``<upload_dir>/tasks/<task_id>/<random>.<ext>`` and only that name goes into the task's
+history.
 """
 
 from __future__ import annotations
 
+import io
 import re
 import uuid
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
+
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from api.errors import PayloadTooLarge, Unprocessable, UnsupportedMedia
 
 _CHUNK = 256 * 1024
 _ALIASES = {"image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg"}
+_PILLOW_FORMAT = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
+JPEG_QUALITY = 88
 PHOTO_NAME = re.compile(r"^[0-9a-f]{32}\.(jpg|png|webp)$")
 
 
@@ -37,9 +48,11 @@ def _sniff(data: bytes) -> tuple[str, str] | None:
     return None
 
 
-def read_photo(stream: BinaryIO, declared_type: str | None, max_bytes: int) -> Photo:
-    """Read and check an uploaded photo; raises 413, 415 or 422 with a message. The content
-    decides the type; a declared image type that contradicts it is refused too."""
+def read_photo(
+    stream: BinaryIO, declared_type: str | None, max_bytes: int, max_pixels: int
+) -> Photo:
+    """Read, check and re-encode an uploaded photo; raises 413, 415 or 422 with a message.
+    The content decides the type; a declared image type that contradicts it is refused."""
     chunks, size = [], 0
     while chunk := stream.read(_CHUNK):
         size += len(chunk)
@@ -61,7 +74,41 @@ def read_photo(stream: BinaryIO, declared_type: str | None, max_bytes: int) -> P
             f"照片内容为 {media_type}, 与声明的 {declared_type} 不符 "
             f"(content is {media_type}, declared {declared_type})"
         )
-    return Photo(data, extension)
+    return reencode(data, _PILLOW_FORMAT[media_type], max_pixels)
+
+
+def _undecodable() -> Unprocessable:
+    return Unprocessable("照片无法解码, 不是有效图片 (the photo does not decode as an image)")
+
+
+def reencode(data: bytes, pillow_format: str, max_pixels: int) -> Photo:
+    """The pixels of ``data`` (which must decode as ``pillow_format``) in a fresh file."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            with Image.open(io.BytesIO(data), formats=[pillow_format]) as image:
+                width, height = image.size
+                if width * height > max_pixels:
+                    raise PayloadTooLarge(
+                        f"照片 {width}×{height} 像素超过上限 {max_pixels} "
+                        f"(photo of {width}x{height} pixels, more than {max_pixels})"
+                    )
+                image.load()
+                upright = ImageOps.exif_transpose(image)
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+            raise _undecodable() from exc
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise PayloadTooLarge(f"照片像素过多 (photo has too many pixels: {exc})") from exc
+    transparent = upright.mode in ("RGBA", "LA", "PA") or "transparency" in upright.info
+    # Pixels only: a new image has no info (comments, ICC, EXIF) for save() to carry over.
+    pixels = upright.convert("RGBA" if transparent else "RGB")
+    clean = Image.frombytes(pixels.mode, pixels.size, pixels.tobytes())
+    out = io.BytesIO()
+    if pillow_format == "PNG" or transparent:
+        clean.save(out, format="PNG", optimize=True)
+        return Photo(out.getvalue(), "png")
+    clean.save(out, format="JPEG", quality=JPEG_QUALITY, optimize=True)
+    return Photo(out.getvalue(), "jpg")
 
 
 def photo_name(photo: Photo) -> str:

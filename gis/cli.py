@@ -11,6 +11,8 @@ import logging
 import sys
 from importlib.metadata import entry_points
 
+from gis.settings import InsecureSettings
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -30,7 +32,11 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    result = args.handler(args)
+    try:
+        result = args.handler(args)
+    except InsecureSettings as exc:  # outside development with a default secret
+        print(f"wangge: {exc}", file=sys.stderr)
+        return 2
     return int(result or 0)
 
 

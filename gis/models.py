@@ -613,6 +613,19 @@ class AppSession(Base):
     )
 
 
+class LoginThrottle(Base):
+    """Failed logins of one account (``account:<username>``) or client address
+    (``address:<ip>``) and until when it is locked; shared by every API process."""
+
+    __tablename__ = "login_throttle"
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, nullable=False)
+    last_failure_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, index=True
+    )
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 class TaskReminder(Base):
     """When the assignee of an open task was last reminded, so a sweep never repeats itself."""
 

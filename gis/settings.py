@@ -30,6 +30,14 @@ class Settings(BaseSettings):
     # Secret from which per-device and per-worker MQTT passwords are derived (HMAC).
     credential_secret: str = "wangge-dev-secret-change-me"
 
+    # --- Security: environment and secrets (docs/security.md says how to rotate each) ---
+    # Outside "development" nothing starts (API, ingest, broker config) while a secret
+    # below, the MQTT service passwords or the credential secret still has its default.
+    environment: Literal["development", "production"] = "development"
+    # Key of the HMAC that stands for residents' ID numbers (gis.pii): separate from the
+    # MQTT credential secret, so rotating device passwords does not orphan the ID lookups.
+    pii_secret: str = "wangge-dev-pii-secret-change-me"
+
     # Runtime state (broker config, pid files, logs) — never committed.
     run_dir: Path = PROJECT_ROOT / ".run"
     data_dir: Path = PROJECT_ROOT / "data"
@@ -56,11 +64,34 @@ class Settings(BaseSettings):
     api_public_url: str = "http://127.0.0.1:8000"
     api_pool_size: int = 20
     api_token_hours: float = 12.0
-    api_cookie_secure: bool = False
     api_upload_max_bytes: int = 10 * 1024 * 1024
+    # Decoded size a photo may have (decompression bombs): 40 MP is a large phone photo.
+    api_upload_max_pixels: int = 40_000_000
     api_stream_heartbeat_s: float = 15.0
     # How often the API process sweeps for reminders; 0 turns the sweep off.
     api_reminder_check_s: float = 60.0
+
+    # --- API access hardening (api.proxy, api.csrf, api.body_limit, api.throttle) ---
+    # Cookies carry `Secure` when this is on, or when a trusted proxy says X-Forwarded-Proto
+    # https. Proxies (IP addresses or CIDR networks) whose X-Forwarded-For/-Proto we believe:
+    # from anyone else those headers are ignored and the peer address is the client.
+    api_cookie_secure: bool = False
+    api_trusted_proxies: list[str] = []
+    # Origins (scheme://host[:port]) a cookie session's state-changing request may come
+    # from, besides api_public_url's.
+    api_allowed_origins: list[str] = []
+    # Bodies of every route but the photo upload are cut off (413) past this many bytes.
+    api_body_max_bytes: int = 1024 * 1024
+    # /docs, /redoc and /openapi.json: served only when on (default: in development).
+    api_docs_enabled: bool | None = None
+    # Login throttle: after `free` failures within the window, each further failure locks
+    # the account (or the client address) for base × 2^(n-1) seconds (n = failures past
+    # the free ones), at most max. docs/api.md#logging-in
+    login_account_free_failures: int = 5
+    login_address_free_failures: int = 20
+    login_lock_base_s: float = 1.0
+    login_lock_max_s: float = 900.0
+    login_failure_window_s: float = 900.0
 
     # Operators' map (/map). Base layer: "none" (offline: district and community outlines
     # on a plain background), "local" (a {z}/{x}/{y} tile folder served by the API at
@@ -168,9 +199,42 @@ class Settings(BaseSettings):
     demo_seed: int = 20261121
 
     @property
+    def docs_enabled(self) -> bool:
+        """API docs are on where asked, else only in development."""
+        if self.api_docs_enabled is None:
+            return self.environment == "development"
+        return self.api_docs_enabled
+
+    @property
     def upload_dir(self) -> Path:
         """Where task photos uploaded through the API are stored."""
         return self.run_dir / "uploads"
+
+
+DEFAULT_SECRETS = ("credential_secret", "pii_secret", "mqtt_ingest_password", "mqtt_admin_password")
+"""Settings whose shipped defaults are public (they are in this file)."""
+
+
+class InsecureSettings(RuntimeError):
+    """Raised at start-up outside development while a secret still has its default."""
+
+
+def require_safe_secrets(settings: Settings) -> None:
+    """Refuse to run outside development with a default secret, or with one secret reused
+    for two jobs (device passwords and ID hashing must be rotatable separately)."""
+    if settings.environment == "development":
+        return
+    defaults = Settings.model_fields
+    unsafe = [name for name in DEFAULT_SECRETS if getattr(settings, name) == defaults[name].default]
+    if unsafe:
+        names = ", ".join(f"WANGGE_{name.upper()}" for name in unsafe)
+        raise InsecureSettings(
+            f"生产环境不能使用默认密钥 (default secrets outside development): {names}"
+        )
+    if settings.credential_secret == settings.pii_secret:
+        raise InsecureSettings(
+            "WANGGE_CREDENTIAL_SECRET 与 WANGGE_PII_SECRET 不能相同 (must be different secrets)"
+        )
 
 
 @lru_cache(maxsize=1)

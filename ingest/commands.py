@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from gis.contract import export_schemas
-from gis.settings import PROJECT_ROOT, Settings, get_settings
+from gis.settings import PROJECT_ROOT, Settings, get_settings, require_safe_secrets
 from ingest import broker, supervisor
 from ingest.broker_inventory import (
     Inventory,
@@ -27,6 +27,7 @@ def _inventory(settings: Settings, load_devices: int) -> Inventory:
 
 
 def _write(settings: Settings, load_devices: int) -> None:
+    require_safe_secrets(settings)
     inventory = _inventory(settings, load_devices)
     paths = broker.write_config(settings, inventory.device_ids, inventory.worker_ids)
     print(
@@ -69,6 +70,7 @@ def _status(args: argparse.Namespace) -> int:
 
 def _credentials(args: argparse.Namespace) -> int:
     settings = get_settings()
+    require_safe_secrets(settings)
     inventory = _inventory(settings, args.load_devices)
     count = write_credentials_csv(args.out, inventory.devices, settings.credential_secret)
     print(f"已写出 {count} 台设备的凭据 / wrote credentials of {count} devices to {args.out}")
@@ -90,6 +92,7 @@ def _ingest(args: argparse.Namespace) -> int:
         if not snapshots:
             print("没有接入进程的指标 / no ingest metrics yet")
         return 0 if snapshots else 3
+    require_safe_secrets(settings)
     return supervisor.run(settings, args.workers or settings.ingest_workers)
 
 

@@ -38,7 +38,7 @@ from paho.mqtt.properties import Properties
 from gis.channels.registry import enabled_channels
 from gis.contract import device_subscription
 from gis.db import libpq_dsn
-from gis.settings import Settings, get_settings
+from gis.settings import Settings, get_settings, require_safe_secrets
 from gis.spatial_join import GridIndexCache
 from gis.work_calendar import CoverageWatch, load_work_calendar
 from ingest.delivery_sender import DeliverySender
@@ -362,7 +362,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    worker = Worker(get_settings(), args.number)
+    settings = get_settings()
+    require_safe_secrets(settings)
+    worker = Worker(settings, args.number)
     signal.signal(signal.SIGTERM, lambda *_: worker.stopping.set())
     signal.signal(signal.SIGINT, lambda *_: worker.stopping.set())
     return worker.run()

@@ -216,8 +216,16 @@ def api_settings(database_url: str, run_dir: Path) -> Settings:
     return Settings(database_url=database_url, run_dir=run_dir, api_reminder_check_s=0)
 
 
+PEER = ("testclient", 50000)
+"""The TestClient's default client address (not an IP address)."""
+
+
 @contextmanager
-def api_client(database_url: str, run_dir: Path) -> Iterator[TestClient]:
-    """A TestClient of a real app (pool, live hub) on the test database."""
-    with TestClient(create_app(api_settings(database_url, run_dir))) as client:
+def api_client(
+    database_url: str, run_dir: Path, peer: tuple[str, int] = PEER, **overrides: object
+) -> Iterator[TestClient]:
+    """A TestClient of a real app (pool, live hub) on the test database, connecting from
+    ``peer``, with settings ``overrides``."""
+    settings = api_settings(database_url, run_dir).model_copy(update=overrides)
+    with TestClient(create_app(settings), client=peer) as client:
         yield client

@@ -3,6 +3,7 @@ escalation with acknowledgement, and the audit/outbox rows every move leaves beh
 
 from __future__ import annotations
 
+import io
 import json
 import struct
 import zlib
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from PIL import Image
 
 from api.app import create_app
 from gis.contract import TaskMessage
@@ -52,7 +54,9 @@ def test_workorder_full_loop_over_http_with_photo_and_second_round(
     assert handled.status_code == 200, handled.text
     assert handled.json()["state"] == "handled"
     [photo] = handled.json()["photos"]
-    assert client.get(photo, headers=desk).content == tiny_png()
+    served = client.get(photo, headers=desk).content
+    with Image.open(io.BytesIO(served)) as image:  # re-encoded (api.uploads): same pixels
+        assert (image.format, image.size, image.getpixel((0, 0))) == ("PNG", (1, 1), (255, 0, 0))
     assert client.get(photo, headers=login(client, "op_b")).status_code == 404
 
     first_due = handled.json()["due_at"]

@@ -12,6 +12,7 @@ from shapely import box
 from gis.db import connect
 from gis.loaders import load_layer
 from gis.pii import id_number_hmac
+from gis.settings import get_settings
 from tests.test_load_grids import BROKEN_GRIDS, COMMUNITY, _write, community  # noqa: F401
 
 ZHANG_ID = "150203195001011234"
@@ -126,9 +127,9 @@ def test_load_people_households_residents_workers_and_assignments(
     assert household == (["独居老人", "低保"], True, 1, "B1", COMMUNITY)
     assert derived == (COMMUNITY,)
     assert people == [
-        ("张三", "150***********1234", id_number_hmac(ZHANG_ID)),
+        ("张三", "150***********1234", id_number_hmac(ZHANG_ID, get_settings().pii_secret)),
         ("李四", None, None),
-        ("王五", "150***********123X", id_number_hmac(WANG_ID.upper())),
+        ("王五", "150***********123X", id_number_hmac(WANG_ID.upper(), get_settings().pii_secret)),
     ]
     assert leaks == 0
     assert roles == [("w001", "full_time", "full_time"), ("w002", "grid_head", "grid_head")]

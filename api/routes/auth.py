@@ -1,4 +1,7 @@
-"""POST /api/auth/login (form or JSON) → bearer token + HttpOnly cookie; logout; me."""
+"""POST /api/auth/login (form or JSON) → bearer token + HttpOnly cookie; logout; me.
+
+Logins are throttled per account and per client address (api.throttle: 429 with
+Retry-After, audited); the answer also sets a fresh CSRF token cookie (api.csrf)."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from psycopg_pool import ConnectionPool
 from pydantic import ValidationError
 
 from api import audit
+from api.csrf import CSRF_COOKIE, set_csrf_cookie
 from api.deps import (
     COOKIE_NAME,
     AppSettings,
@@ -20,9 +24,11 @@ from api.deps import (
     get_pool,
     request_token,
 )
+from api.proxy import client_address, secure_cookies
 from api.responses import OrjsonResponse
 from api.schemas import LoginIn, TokenOut, UserOut
 from api.sessions import close_session, open_session, purge_expired_sessions
+from api.throttle import LoginThrottle
 from api.users import authenticate
 from gis.settings import Settings
 
@@ -55,15 +61,36 @@ async def _credentials(request: Request) -> LoginIn:
         ) from exc
 
 
-def _login(pool: ConnectionPool, settings: Settings, credentials: LoginIn) -> dict | None:
+def _throttled(retry_after: int) -> HTTPException:
+    return HTTPException(
+        status.HTTP_429_TOO_MANY_REQUESTS,
+        f"登录失败次数过多, 请 {retry_after} 秒后再试 "
+        f"(too many failed logins; try again in {retry_after} s)",
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
+def _login(
+    pool: ConnectionPool, settings: Settings, credentials: LoginIn, address: str
+) -> dict | None:
+    """The login's answer, None for wrong credentials; raises 429 while throttled."""
+    throttle = LoginThrottle(settings)
+    username, detail = credentials.username, {"address": address}
     with pool.connection() as conn:
-        user = authenticate(conn, credentials.username, credentials.password)
+        retry_after = throttle.retry_after(conn, username, address)
+        if retry_after is not None:
+            audit.record(conn, username, "login_throttled", "app_user", None, detail)
+            conn.commit()
+            raise _throttled(retry_after)
+        user = authenticate(conn, username, credentials.password)
         if user is None:
-            audit.record(conn, credentials.username, "login_failed", "app_user", None)
+            throttle.failed(conn, username, address)
+            audit.record(conn, username, "login_failed", "app_user", None, detail)
             return None
+        throttle.succeeded(conn, username)
         purge_expired_sessions(conn)
         token, expires_at = open_session(conn, user.id, timedelta(hours=settings.api_token_hours))
-        audit.record(conn, user.username, "login", "app_user", user.id)
+        audit.record(conn, user.username, "login", "app_user", user.id, detail)
     return {
         "access_token": token,
         "token_type": "bearer",
@@ -80,9 +107,11 @@ async def login(
 ) -> OrjsonResponse:
     """Log in with a username and password (JSON, or the OAuth2 password form). The token
     is returned and also set as an HttpOnly cookie, so the browser map needs no script
-    access to it."""
+    access to it. Repeated failures lock the account and the address for a growing time
+    (429 with Retry-After)."""
     credentials = await _credentials(request)
-    body = await run_in_threadpool(_login, pool, settings, credentials)
+    address = client_address(request, settings)
+    body = await run_in_threadpool(_login, pool, settings, credentials, address)
     if body is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
@@ -96,9 +125,10 @@ async def login(
         max_age=int(settings.api_token_hours * 3600),
         httponly=True,
         samesite="lax",
-        secure=settings.api_cookie_secure,
+        secure=secure_cookies(request, settings),
         path="/",
     )
+    set_csrf_cookie(response, request, settings)
     return response
 
 
@@ -109,6 +139,7 @@ def logout(request: Request, conn: Conn, user: CurrentUser, bearer: BearerToken)
     audit.record(conn, user.username, "logout", "app_user", user.id)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     response.delete_cookie(COOKIE_NAME, path="/")
+    response.delete_cookie(CSRF_COOKIE, path="/")
     return response
 
 

@@ -8,12 +8,21 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from psycopg.rows import dict_row
 
+from api import audit
 from api.deps import AppLayerCache, Conn, CurrentUser
 from api.geojson import BBox, ZoomParam, add_bbox, bbox_param, feature_collection
 from api.grid_layer import OPEN_TASK_LOAD, grid_layer
 from api.responses import GeoJSONResponse, OrjsonResponse
 from api.schemas import FeatureCollection
-from api.scope import BUILDING_IN_GRID, Subject, Where, scope_where
+from api.scope import (
+    BUILDING_IN_GRID,
+    Subject,
+    Where,
+    counts_scope,
+    scope_where,
+    valid_now,
+    visible_phone,
+)
 from api.users import User
 from gis.models import WORKER_ROLE_LABELS_ZH
 from gis.workorders import OPEN_STATES
@@ -102,6 +111,7 @@ def communities(
 
 
 GRID_LOAD = f"grid LEFT JOIN ({OPEN_TASK_LOAD}) AS load ON load.grid_code = grid.code"
+"""Grids with their counts; format ``counts`` with the task scope the counts obey."""
 GRID_STATE = """
     'open_tasks', coalesce(load.open_tasks, 0), 'urgent_tasks', coalesce(load.urgent_tasks, 0),
     'overdue_tasks', coalesce(load.overdue_tasks, 0),
@@ -154,7 +164,7 @@ def grids(
             lon=lon,
             lat=lat,
         )
-    body = grid_layer(conn, layer_cache, where, bbox, zoom, limit)
+    body = grid_layer(conn, layer_cache, where, bbox, zoom, limit, counts_scope(user))
     if "gzip" in request.headers.get("accept-encoding", ""):
         return GeoJSONResponse(body.gzipped, headers={"Content-Encoding": "gzip", **_VARY})
     return GeoJSONResponse(body.raw, headers=_VARY)
@@ -172,25 +182,30 @@ def _lon_lat(text: str) -> tuple[float, float]:
 
 @router.get("/grids/{code}")
 def grid_detail(code: str, conn: Conn, user: CurrentUser) -> OrjsonResponse:
-    """One current grid as a GeoJSON Feature, with its workers, household count and open tasks."""
+    """One current grid as a GeoJSON Feature, with the workers the user may see (phones as
+    their role may see them; audited), household count and open tasks."""
     where = grid_where(user, None).add("grid.code = %(code)s", code=code)
+    counts = counts_scope(user) or Where()
     cur = conn.cursor(row_factory=dict_row)
     grid = cur.execute(
         f"SELECT {_GRID_DETAIL_PROPERTIES} AS properties, ST_AsGeoJSON(grid.geom, 7)::json AS geometry "
-        f"FROM {GRID_LOAD} WHERE {where.sql}",
-        where.params,
+        f"FROM {GRID_LOAD.format(counts=counts.sql)} WHERE {where.sql}",
+        counts.params | where.params,
     ).fetchone()
     if grid is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"网格 {code} 不存在或无权查看 (not found)")
+    mates = scope_where(user, Subject.WORKER).add(
+        f"ga.grid_code = %(code)s AND {valid_now('ga')}", code=code
+    )
     workers = cur.execute(
         "SELECT worker.id, worker.name, ga.role, worker.phone FROM grid_assignment ga "
-        "JOIN worker ON worker.id = ga.worker_id WHERE ga.grid_code = %s "
-        "AND ga.valid_from <= now() AND (ga.valid_to IS NULL OR ga.valid_to > now()) "
-        "ORDER BY ga.role, worker.id",
-        (code,),
+        f"JOIN worker ON worker.id = ga.worker_id WHERE {mates.sql} ORDER BY ga.role, worker.id",
+        mates.params,
     ).fetchall()
     for worker in workers:
         worker["role_label_zh"] = WORKER_ROLE_LABELS_ZH.get(worker["role"], worker["role"])
+        worker["phone"] = visible_phone(user, worker["phone"])
+    audit.record_reads(conn, user.username, "worker", [worker["id"] for worker in workers])
     counts = cur.execute(
         "SELECT count(*)::int AS buildings, "
         "coalesce(sum(building.households), 0)::int AS households "

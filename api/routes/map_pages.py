@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from api.csrf import CSRF_COOKIE, set_csrf_cookie
 from api.deps import COOKIE_NAME, AppSettings, Conn
 from api.scope import Subject, scope_where
 from api.sessions import session_user
@@ -38,8 +39,12 @@ _ASSET_CACHE = "public, max-age=86400"
 """Asset URLs carry the assets' version (maps.page.asset_version), so caching is safe."""
 
 
-def _page(html: str, csp: str) -> HTMLResponse:
-    return HTMLResponse(html, headers=_NO_STORE | {"Content-Security-Policy": csp})
+def _page(html: str, csp: str, request: Request, settings: AppSettings) -> HTMLResponse:
+    """A page; it also hands out the CSRF token cookie its scripts send back (api.csrf)."""
+    response = HTMLResponse(html, headers=_NO_STORE | {"Content-Security-Policy": csp})
+    if CSRF_COOKIE not in request.cookies:
+        set_csrf_cookie(response, request, settings)
+    return response
 
 
 def _area(conn: Conn, user: User) -> Bounds | None:
@@ -60,10 +65,12 @@ def home() -> RedirectResponse:
 
 @router.get("/login", response_class=HTMLResponse)
 def login_page(
-    request: Request, next_url: Annotated[str, Query(alias="next", max_length=500)] = "/map"
+    request: Request,
+    settings: AppSettings,
+    next_url: Annotated[str, Query(alias="next", max_length=500)] = "/map",
 ) -> HTMLResponse:
     lang = language(request.cookies.get(LANG_COOKIE))
-    return _page(render_login_page(lang, next_url), content_security_policy())
+    return _page(render_login_page(lang, next_url), content_security_policy(), request, settings)
 
 
 @router.get("/map", response_class=HTMLResponse)
@@ -81,7 +88,7 @@ def map_page(request: Request, conn: Conn, settings: AppSettings) -> Response:
         base=base,
         bounds=_area(conn, user),
     )
-    return _page(render_map_page(view), content_security_policy(base))
+    return _page(render_map_page(view), content_security_policy(base), request, settings)
 
 
 @router.get(STATIC_URL + "/{path:path}")

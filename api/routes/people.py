@@ -15,7 +15,7 @@ from api.errors import NotFound
 from api.pages import Paging, fetch_page
 from api.responses import OrjsonResponse
 from api.schemas import HouseholdDetail, HouseholdOut, Page, ResidentOut, WorkerOut
-from api.scope import BUILDING_IN_GRID, Subject, Where, scope_where, valid_now
+from api.scope import BUILDING_IN_GRID, Subject, Where, scope_where, valid_now, visible_phone
 from api.users import User
 from gis.models import WORKER_ROLE_LABELS_ZH
 
@@ -135,7 +135,8 @@ def workers(
     grid_code: GridCode = None,
     community_code: Annotated[str | None, Query(pattern=r"^[0-9]{12}$")] = None,
 ) -> OrjsonResponse:
-    """网格员 and other task receivers, with the grids they currently hold."""
+    """网格员 and other task receivers, with the grids they currently hold; phone numbers
+    masked for roles that do not call workers (audited)."""
     where = scope_where(user, Subject.WORKER)
     if role:
         where.add("worker.role = %(role)s", role=role)
@@ -160,4 +161,5 @@ def workers(
     )
     for row in result["items"]:
         row["role_label_zh"] = WORKER_ROLE_LABELS_ZH.get(row["role"], row["role"])
-    return OrjsonResponse(result)
+        row["phone"] = visible_phone(user, row["phone"])
+    return OrjsonResponse(_audited(conn, user, "worker", result))

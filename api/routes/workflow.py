@@ -71,8 +71,9 @@ def file_task(task_id: int, actions: Actions, body: NoteIn | None = None) -> Orj
 
 @router.post("/{task_id}/dispatch", **ACTION)
 def dispatch(task_id: int, body: DispatchIn, actions: Actions) -> OrjsonResponse:
-    """派单 to a worker of the user's area (desk); the worker gets an MQTT push."""
-    actions.dispatch(task_id, body.worker_id, body.note)
+    """派单 to a worker of the user's area (desk); the worker gets an MQTT push. A worker
+    outside the task's street needs ``outside_area_reason`` (admin only; audited)."""
+    actions.dispatch(task_id, body.worker_id, body.note, body.outside_area_reason)
     return _answer(actions, task_id)
 
 
@@ -106,9 +107,15 @@ def report_handled(
     settings: AppSettings,
     photo: Annotated[UploadFile | None, File(description="JPEG, PNG or WebP")] = None,
 ) -> OrjsonResponse:
-    """处置反馈 (the assignee): multipart form with a note and an optional photo."""
+    """处置反馈 (the assignee): multipart form with a note and an optional photo, which is
+    decoded and stored re-encoded as JPEG or PNG without its metadata."""
     checked = (
-        read_photo(photo.file, photo.content_type, settings.api_upload_max_bytes)
+        read_photo(
+            photo.file,
+            photo.content_type,
+            settings.api_upload_max_bytes,
+            settings.api_upload_max_pixels,
+        )
         if photo is not None
         else None
     )
@@ -118,7 +125,8 @@ def report_handled(
 
 @router.post("/{task_id}/evaluate", **ACTION)
 def evaluate(task_id: int, body: EvaluateIn, actions: Actions) -> OrjsonResponse:
-    """回访评价 (desk): satisfied → 结案; unsatisfied → 二次办理."""
+    """回访评价 (desk): satisfied → 结案; unsatisfied → 二次办理. Nobody who accepted,
+    worked on or handled the task may evaluate it (403)."""
     actions.evaluate(task_id, body.satisfied, body.note)
     return _answer(actions, task_id)
 

@@ -19,7 +19,7 @@ from gis.settings import Settings
 
 @dataclass(frozen=True)
 class LoadRules:
-    """The tolerances and zone a load validates with (from Settings, passed in)."""
+    """The tolerances, zone and key a load validates with (from Settings, passed in)."""
 
     containment_tolerance_m: float
     """How far (m) a grid may stick out of its community."""
@@ -27,6 +27,8 @@ class LoadRules:
     """How much (m²) two grids of one community may overlap."""
     timezone: str
     """The zone of naive times in files."""
+    pii_secret: str
+    """The key of the ID-number HMAC (gis.pii)."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LoadRules:
@@ -34,6 +36,7 @@ class LoadRules:
             settings.load_containment_tolerance_m,
             settings.load_overlap_tolerance_m2,
             settings.local_timezone,
+            settings.pii_secret,
         )
 
 

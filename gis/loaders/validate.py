@@ -203,7 +203,8 @@ def _check_residents(
     masked = pd.Series(pd.NA, index=frame.index, dtype="string")
     hashed = pd.Series(pd.NA, index=frame.index, dtype="string")
     masked[present] = usable_numbers[present].map(mask_id_number)
-    hashed[present] = usable_numbers[present].map(id_number_hmac)
+    secret = ctx.rules.pii_secret
+    hashed[present] = usable_numbers[present].map(lambda number: id_number_hmac(number, secret))
     frame["id_number_masked"] = masked
     frame["id_number_hmac"] = hashed
     return frame, problems

@@ -1,7 +1,7 @@
 """task: English title for the worker task message, and deadlines that are estimates
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-01 21:30:00.000000
 
 * ``title_en``: the task's English title, written where the task is made (the rules know
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007"
-down_revision: str | None = "0005"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

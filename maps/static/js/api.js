@@ -1,4 +1,5 @@
-// Talking to the API: same origin, the HttpOnly cookie authenticates every call.
+// Talking to the API: same origin, the HttpOnly cookie authenticates every call; every
+// POST also sends back the CSRF token cookie as X-CSRF-Token (the API refuses it otherwise).
 
 export class ApiError extends Error {
   constructor(status, detail) {
@@ -37,16 +38,22 @@ export function getJSON(url, signal) {
   return request(url, { signal });
 }
 
+/** The value of the script-readable ``wangge_csrf`` cookie the API set ('' if none). */
+export function csrfToken() {
+  const entry = document.cookie.split('; ').find((part) => part.startsWith('wangge_csrf='));
+  return entry ? decodeURIComponent(entry.slice('wangge_csrf='.length)) : '';
+}
+
 export function postJSON(url, body) {
   return request(url, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
+    headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrfToken() },
     body: JSON.stringify(body ?? {}),
   });
 }
 
 export function postForm(url, formData) {
-  return request(url, { method: 'POST', body: formData });
+  return request(url, { method: 'POST', headers: { 'X-CSRF-Token': csrfToken() }, body: formData });
 }
 
 /** ``minx,miny,maxx,maxy`` of Leaflet bounds, clamped to valid WGS84. */
