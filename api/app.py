@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 from fastapi import FastAPI, Request
 from psycopg_pool import ConnectionPool
@@ -16,6 +17,7 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from api.errors import ApiError
 from api.grid_layer import GridLayerCache
+from api.idempotency import IdempotencyMiddleware
 from api.layer_cache import GZIP_LEVEL
 from api.live import LiveHub
 from api.reminders import reminder_loop
@@ -90,6 +92,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         default_response_class=OrjsonResponse,
+    )
+    # Inside gzip: stored and replayed responses are the uncompressed ones.
+    app.add_middleware(
+        IdempotencyMiddleware, lifetime=timedelta(hours=settings.field_idempotency_hours)
     )
     # Lists and layers compress ~5x; below 1 kB gzip saves nothing worth its CPU. Layers the
     # grid cache serves arrive already gzipped (Content-Encoding set) and pass through.

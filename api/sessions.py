@@ -10,6 +10,8 @@ import psycopg
 
 from api.users import USER_COLUMNS, User
 
+COOKIE_NAME = "wangge_token"
+
 
 def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()

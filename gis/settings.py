@@ -60,6 +60,17 @@ class Settings(BaseSettings):
     # How often the API process sweeps for reminders; 0 turns the sweep off.
     api_reminder_check_s: float = 60.0
 
+    # Field app (/m/) for grid workers and cadres on their phones.
+    # A phone's login ("device session") lasts this long unless logged out (revoked).
+    field_device_session_days: float = 90.0
+    # A state-changing request's Idempotency-Key and its stored response are kept this long.
+    field_idempotency_hours: float = 72.0
+    # Resumable uploads: the largest chunk one PUT may carry, and the largest upload.
+    field_upload_chunk_max_bytes: int = 256 * 1024
+    field_upload_max_bytes: int = 2 * 1024 * 1024
+    # A check-in farther than this from the incident is recorded but flagged as off site.
+    field_checkin_near_m: float = 300.0
+
     # Operators' map (/map). Base layer: "none" (offline: district and community outlines
     # on a plain background), "local" (a {z}/{x}/{y} tile folder served by the API at
     # /tiles), "tianditu" (天地图, CGCS2000 ≈ WGS84, needs a key) or "amap" (高德, GCJ-02:
