@@ -26,6 +26,8 @@ from api.routes import (
     auth,
     devices,
     events,
+    field,
+    field_pages,
     geo,
     health,
     map_pages,
@@ -33,6 +35,7 @@ from api.routes import (
     people,
     stream,
     tasks,
+    uploads,
     workflow,
 )
 from gis.db import libpq_dsn
@@ -116,6 +119,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         open311,
         stream,
         map_pages,
+        uploads,
+        field,
+        field_pages,
     ):
         app.include_router(module.router)
     return app

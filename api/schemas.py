@@ -34,6 +34,10 @@ class FeatureCollection(BaseModel):
 class LoginIn(BaseModel):
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=256)
+    device: bool = Field(
+        default=False,
+        description="a phone's long-lived session (field_device_session_days), until logout",
+    )
 
 
 class UserOut(BaseModel):

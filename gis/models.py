@@ -607,6 +607,8 @@ class TaskCheckin(Base):
     distance_m: Mapped[float | None] = mapped_column(Float)
 
 
+HOUSEHOLD_SPECIAL_GROUPS = ("独居老人", "低保", "残疾", "退役军人")
+"""Household tags of the special groups a grid worker's 网格包 counts and lists first."""
 VISIT_OUTCOMES = ("ok", "needs_help", "not_home")
 """走访 outcomes: 正常 / 需帮扶 / 不在家."""
 

@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     # Resumable uploads: the largest chunk one PUT may carry, and the largest upload.
     field_upload_chunk_max_bytes: int = 256 * 1024
     field_upload_max_bytes: int = 2 * 1024 * 1024
+    # How often the app's outbox retries while offline (besides the browser's online event).
+    field_outbox_retry_s: float = 15.0
     # A check-in farther than this from the incident is recorded but flagged as off site.
     field_checkin_near_m: float = 300.0
 

@@ -62,8 +62,15 @@ def _login(pool: ConnectionPool, settings: Settings, credentials: LoginIn) -> di
             audit.record(conn, credentials.username, "login_failed", "app_user", None)
             return None
         purge_expired_sessions(conn)
-        token, expires_at = open_session(conn, user.id, timedelta(hours=settings.api_token_hours))
-        audit.record(conn, user.username, "login", "app_user", user.id)
+        lifetime = (
+            timedelta(days=settings.field_device_session_days)
+            if credentials.device
+            else timedelta(hours=settings.api_token_hours)
+        )
+        token, expires_at = open_session(conn, user.id, lifetime)
+        audit.record(
+            conn, user.username, "login", "app_user", user.id, {"device": credentials.device}
+        )
     return {
         "access_token": token,
         "token_type": "bearer",
@@ -80,7 +87,8 @@ async def login(
 ) -> OrjsonResponse:
     """Log in with a username and password (JSON, or the OAuth2 password form). The token
     is returned and also set as an HttpOnly cookie, so the browser map needs no script
-    access to it."""
+    access to it. ``device: true`` (the field app) opens a long-lived session for a
+    phone instead, without a cookie; logging out revokes it."""
     credentials = await _credentials(request)
     body = await run_in_threadpool(_login, pool, settings, credentials)
     if body is None:
@@ -90,6 +98,8 @@ async def login(
             headers={"WWW-Authenticate": "Bearer"},
         )
     response = OrjsonResponse(body)
+    if credentials.device:  # a phone keeps its bearer token itself: no cookie to ride on
+        return response
     response.set_cookie(
         COOKIE_NAME,
         body["access_token"],
