@@ -72,7 +72,7 @@ def _b1_ready_for_a_fire(database_url: str) -> None:
         )
 
 
-def _log_in(phone: BrowserSession, username: str) -> None:
+def log_in(phone: BrowserSession, username: str) -> None:
     phone.page.goto(f"{phone.base_url}/m")
     phone.page.wait_for_selector("#login-view:not([hidden])")
     phone.page.fill("#f-username", username)
@@ -106,7 +106,7 @@ def test_field_app_fire_alert_offline_report_arrives_once(
         page = phone.page
         not_found: list[str] = []
         page.on("response", lambda r: r.status == 404 and not_found.append(r.url))
-        _log_in(phone, "gw_b1")
+        log_in(phone, "gw_b1")
         assert page.evaluate("window.wanggeField.user.username") == "gw_b1"
         page.wait_for_function(
             "document.querySelector('#live-status').dataset.state === 'live'", timeout=10_000

@@ -14,11 +14,16 @@ export class Alarm {
     this.timer = null;
     this.audio = null;
     this.rings = 0;
+    this.viewed = new Set(); // "see details first": not rung again for this task
+
     document.getElementById('alarm-accept').addEventListener('click', () => this.accept());
     document.getElementById('alarm-later').addEventListener('click', () => {
       const task = this.task;
       this.hide();
-      if (task) this.onView(task);
+      if (task) {
+        this.viewed.add(task.id);
+        this.onView(task);
+      }
     });
     // Browsers start sound only after a tap: any tap in the app unlocks it for later.
     document.addEventListener('pointerdown', () => this.unlock(), { once: true });
@@ -38,7 +43,7 @@ export class Alarm {
   }
 
   show(task) {
-    if (this.task?.id === task.id) return;
+    if (this.task?.id === task.id || this.viewed.has(task.id)) return;
     this.task = task;
     const { title, place } = this.describe(task);
     document.getElementById('alarm-task-title').textContent = title;

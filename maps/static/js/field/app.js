@@ -2,7 +2,7 @@
 // then the inbox of my tasks — cached for offline, live over the stream, urgent ones
 // ringing full screen — the task page, the 网格包 and the outbox of unsent actions.
 import { fill, h } from '../dom.js';
-import { applyTranslations, label, t, toggleLanguage } from '../i18n.js';
+import { applyTranslations, label, onLanguageChange, t, toggleLanguage } from '../i18n.js';
 import { toast } from '../toast.js';
 import { Alarm } from './alarm.js';
 import { GridPack } from './gridpack.js';
@@ -144,7 +144,7 @@ async function refresh() {
 
 function ringIfUrgent() {
   if (field.alarm.showing) return;
-  const urgent = field.tasks.sorted().find((task) => shouldRing(task, field.user));
+  const urgent = field.tasks.sorted().find((task) => shouldRing(task, field.user) && !field.alarm.viewed.has(task.id));
   if (!urgent) return;
   field.alarm.show(urgent);
   // The "seen" receipt of the urgent ladder; an API without it (404) is fine.
@@ -194,6 +194,11 @@ async function startApp(user) {
     onBack: () => showView('inbox'),
   });
   field.gridpack = new GridPack({ element: $('gridpack-view'), outbox: field.outbox });
+  onLanguageChange(() => {
+    renderInbox(field.tasks);
+    field.taskView.refresh();
+    renderConflicts();
+  });
   await field.tasks.loadCached();
   field.stream = new FieldStream({
     onMessage: (kind, message) => {
