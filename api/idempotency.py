@@ -128,6 +128,12 @@ def store(conn: psycopg.Connection, user_id: int, key: str, response: Stored) ->
     conn.commit()
 
 
+def purge_expired_keys(conn: psycopg.Connection) -> int:
+    """Drop every user's expired keys (index ``idempotency_key_expires``); each claim also
+    drops its own user's."""
+    return conn.execute("DELETE FROM idempotency_key WHERE expires_at <= now()").rowcount
+
+
 def _json(status: int, detail: str) -> Stored:
     return Stored(status, "application/json", orjson.dumps({"detail": detail}))
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import psycopg
@@ -43,12 +44,26 @@ def _done(upload_dir: Path, upload_id: str, extension: str) -> Path:
 
 
 def create_upload(
-    conn: psycopg.Connection, user: User, size: int, max_bytes: int, upload_dir: Path
+    conn: psycopg.Connection,
+    user: User,
+    size: int,
+    max_bytes: int,
+    upload_dir: Path,
+    expiry: timedelta,
 ) -> UploadState:
+    """A new upload; the user's abandoned ones (never attached, older than ``expiry``)
+    are dropped first, with their files."""
     if size > max_bytes:
         raise PayloadTooLarge(
             f"上传超过 {max_bytes} 字节上限, 请先压缩照片 (upload larger than {max_bytes} bytes)"
         )
+    for old_id, extension in conn.execute(
+        "DELETE FROM upload WHERE user_id = %s AND task_id IS NULL AND created_at < now() - %s "
+        "RETURNING id, extension",
+        (user.id, expiry),
+    ).fetchall():
+        stale = _done(upload_dir, old_id, extension) if extension else _partial(upload_dir, old_id)
+        stale.unlink(missing_ok=True)
     upload_id = uuid.uuid4().hex
     conn.execute(
         "INSERT INTO upload (id, user_id, size) VALUES (%s, %s, %s)", (upload_id, user.id, size)

@@ -9,6 +9,9 @@ change of a static file gives a new worker, which replaces the cache.
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import orjson
 
 from gis.deadlines import DEADLINES
@@ -21,12 +24,29 @@ from maps.page import LANG_COOKIE, TEMPLATES, asset_version, render, template
 from maps.workflow import DESK_ROLES, action_table
 
 FIELD_URL = "/m/"
-SHELL_SCRIPTS = sorted(
-    f"{STATIC_URL}/js/{path.relative_to(STATIC_DIR / 'js').as_posix()}"
-    for path in (STATIC_DIR / "js").rglob("*.js")
-    if path.name not in ("main.js", "login.js")
+_IMPORT = re.compile(r"""^import\s.*?from\s+'(\.{1,2}/[\w/.-]+\.js)';""", re.M | re.S)
+JS_DIR = STATIC_DIR / "js"
+ENTRY = JS_DIR / "field" / "app.js"
+
+
+def module_closure(entry: Path) -> list[Path]:
+    """``entry`` and every module it imports, directly or not (relative imports only)."""
+    seen: set[Path] = set()
+    todo = [entry.resolve()]
+    while todo:
+        module = todo.pop()
+        if module in seen:
+            continue
+        seen.add(module)
+        for target in _IMPORT.findall(module.read_text(encoding="utf-8")):
+            todo.append((module.parent / target).resolve())
+    return sorted(seen)
+
+
+SHELL_SCRIPTS = tuple(
+    f"{STATIC_URL}/js/{path.relative_to(JS_DIR).as_posix()}" for path in module_closure(ENTRY)
 )
-"""Every module the app may import (the operators' map entry points excepted)."""
+"""The app's modules: what app.js imports, followed to the end."""
 SHELL_ASSETS = (
     f"{STATIC_URL}/vendor/leaflet/leaflet.js",
     f"{STATIC_URL}/vendor/leaflet/leaflet.css",

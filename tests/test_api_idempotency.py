@@ -71,6 +71,20 @@ def test_retries_on_several_routes_act_once(
     assert _transitions(database_url, a2, "dispatched") == 1
     assert _count(database_url, "SELECT count(*) FROM outbox WHERE task_id = %s", a2) == 1
 
+    # The field app's own routes: a 走访 visit and a resumable upload, each created once.
+    visit = worker | {"Idempotency-Key": _key()}
+    url = f"/api/households/{world.households['a1']}/visits"
+    answers = [client.post(url, headers=visit, json={"outcome": "ok"}) for _ in range(2)]
+    assert [a.status_code for a in answers] == [201, 201]
+    assert answers[0].json() == answers[1].json()
+    assert _count(database_url, "SELECT count(*) FROM household_visit") == 1
+    upload = worker | {"Idempotency-Key": _key()}
+    ids = {
+        client.post("/api/uploads", headers=upload, json={"size": 10}).json()["id"] for _ in "ab"
+    }
+    assert len(ids) == 1
+    assert _count(database_url, "SELECT count(*) FROM upload") == 1
+
 
 def test_same_key_other_request_is_refused(client: TestClient, world: World) -> None:
     headers = login(client, "gw_a1") | {"Idempotency-Key": _key()}

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+from gis.db import connect
 from tests.api_world import World, login
 from tests.browser_helpers import png_bytes
 
@@ -110,3 +111,21 @@ def test_report_attaches_only_my_finished_uploads_once(client: TestClient, world
         f"/api/tasks/{b1}/report", headers=other, json={"note": "x", "upload_ids": [upload_id]}
     )
     assert reuse.status_code == 422
+
+
+def test_abandoned_uploads_are_dropped_with_their_files(
+    client: TestClient, world: World, database_url: str, tmp_path: Path
+) -> None:
+    worker = login(client, "gw_a1")
+    old = _create(client, worker, 100)
+    _put(client, worker, old, 0, b"x" * 10)
+    partial = tmp_path / "uploads" / "partial" / old
+    assert partial.stat().st_size == 10
+    with connect(database_url) as conn:
+        conn.execute(
+            "UPDATE upload SET created_at = now() - interval '3 days' WHERE id = %s", (old,)
+        )
+    fresh = _create(client, worker, 100)
+    assert client.get(f"/api/uploads/{old}", headers=worker).status_code == 404
+    assert not partial.exists()
+    assert client.get(f"/api/uploads/{fresh}", headers=worker).json()["offset"] == 0

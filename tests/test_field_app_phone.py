@@ -85,3 +85,21 @@ def test_field_app_offline_conflict_is_shown_and_gridpack_is_scoped(
             (world.households["a1"],),
         ).fetchall() == [("needs_help", "冬季取暖需帮扶")]
     assert phone.foreign_requests() == []
+
+
+def test_field_app_cadre_reopens_a_handled_task(map_server, browser_session) -> None:
+    """回访 from the phone: a cadre (desk role) finds the report unsatisfying → 二次办理."""
+    world, url = map_server.world, map_server.database_url
+    task_id = world.tasks["a2"]
+    with connect(url) as conn:
+        conn.execute(
+            "UPDATE task SET state = 'handled', assignee_id = 'w_a2' WHERE id = %s", (task_id,)
+        )
+    phone = browser_session(map_server.url, **PHONE)
+    log_in(phone, "cadre_a")
+    phone.page.tap(f"#inbox-list [data-id='{task_id}']")
+    phone.page.tap("#task-view [data-action=reopen]")
+    phone.page.wait_for_function("document.querySelector('#outbox-count').textContent === '0'")
+    phone.page.wait_for_selector("#task-view .chip.state[data-state=reopened]")
+    assert scalar(url, "SELECT state FROM task WHERE id = %s", task_id) == "reopened"
+    assert phone.foreign_requests() == []

@@ -20,6 +20,7 @@ from api.deps import (
     get_pool,
     request_token,
 )
+from api.idempotency import purge_expired_keys
 from api.responses import OrjsonResponse
 from api.schemas import LoginIn, TokenOut, UserOut
 from api.sessions import close_session, open_session, purge_expired_sessions
@@ -62,6 +63,7 @@ def _login(pool: ConnectionPool, settings: Settings, credentials: LoginIn) -> di
             audit.record(conn, credentials.username, "login_failed", "app_user", None)
             return None
         purge_expired_sessions(conn)
+        purge_expired_keys(conn)
         lifetime = (
             timedelta(days=settings.field_device_session_days)
             if credentials.device

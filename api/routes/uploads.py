@@ -8,6 +8,7 @@ checks the photo. A report then names the upload (``POST /api/tasks/{id}/report`
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Request, Response
@@ -57,7 +58,12 @@ def _mismatch(exc: OffsetMismatch) -> OrjsonResponse:
 @router.post("", response_model=UploadOut, status_code=201)
 def create(body: UploadIn, conn: Conn, user: CurrentUser, settings: AppSettings) -> OrjsonResponse:
     state = create_upload(
-        conn, user, body.size, settings.field_upload_max_bytes, settings.upload_dir
+        conn,
+        user,
+        body.size,
+        settings.field_upload_max_bytes,
+        settings.upload_dir,
+        timedelta(hours=settings.field_upload_expiry_hours),
     )
     return _answer(state, 201)
 
