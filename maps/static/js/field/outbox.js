@@ -103,7 +103,8 @@ export class Outbox {
         item.uploads[blobKey] = id;
         await idb.put('outbox', item);
       };
-      ids.push(await uploadBlob(blob, item.uploads[blobKey] || null, config.upload_chunk_bytes, remember));
+      const createKey = `${item.key}-${blobKey}`;
+      ids.push(await uploadBlob(blob, item.uploads[blobKey] || null, config.upload_chunk_bytes, remember, createKey));
     }
     return ids;
   }

@@ -4,8 +4,10 @@
 // reload resumes instead of restarting.
 import { api, ApiError } from './net.js';
 
-/** The upload's id (created if ``uploadId`` is null); ``remember(id)`` keeps a new one. */
-export async function uploadBlob(blob, uploadId, chunkBytes, remember) {
+/** The upload's id (created if ``uploadId`` is null, under the Idempotency-Key
+ * ``createKey``, so a lost answer does not create a second one; a known upload the server
+ * has dropped is created afresh without it); ``remember(id)`` keeps a new id. */
+export async function uploadBlob(blob, uploadId, chunkBytes, remember, createKey) {
   let id = uploadId;
   let offset = 0;
   if (id) {
@@ -19,7 +21,7 @@ export async function uploadBlob(blob, uploadId, chunkBytes, remember) {
     }
   }
   if (!id) {
-    id = (await api('/api/uploads', { method: 'POST', json: { size: blob.size } })).id;
+    id = (await api('/api/uploads', { method: 'POST', json: { size: blob.size }, key: uploadId ? undefined : createKey })).id;
     await remember(id);
   }
   while (offset < blob.size) {
