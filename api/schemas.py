@@ -103,10 +103,18 @@ class NotificationOut(BaseModel):
     acknowledged_at: datetime | None
 
 
+class CheckinOut(BaseModel):
+    actor: str
+    at: datetime
+    distance_m: float | None = Field(description="from the incident (or the grid's point)")
+    accuracy_m: float | None
+
+
 class TaskDetail(TaskOut):
     transitions: list[TransitionOut]
     notifications: list[NotificationOut]
     photos: list[str] = Field(description="URLs of the photos reported with the task")
+    checkins: list[CheckinOut] = Field(default=[], description="到场签到 by GPS (field app)")
 
 
 class NoteIn(BaseModel):

@@ -128,7 +128,7 @@ def photo_url(task_id: int, name: str) -> str:
 
 
 def task_detail(conn: psycopg.Connection, user: User, task_id: int) -> dict | None:
-    """The task with its state history, notifications (吹哨报到) and photo links."""
+    """The task with its state history, notifications (吹哨报到), check-ins and photo links."""
     task = get_task(conn, user, task_id)
     if task is None:
         return None
@@ -142,6 +142,10 @@ def task_detail(conn: psycopg.Connection, user: User, task_id: int) -> dict | No
         "SELECT tn.worker_id, worker.name AS worker_name, tn.role, tn.level, tn.notified_at, "
         "tn.acknowledged_at FROM task_notification tn JOIN worker ON worker.id = tn.worker_id "
         "WHERE tn.task_id = %s ORDER BY tn.level, tn.id",
+        (task_id,),
+    ).fetchall()
+    task["checkins"] = cur.execute(
+        "SELECT actor, at, distance_m, accuracy_m FROM task_checkin WHERE task_id = %s ORDER BY at",
         (task_id,),
     ).fetchall()
     task["photos"] = [

@@ -92,6 +92,11 @@ def test_checkin_records_the_distance_to_the_incident(
         assert conn.execute(
             "SELECT count(*) FROM task_checkin WHERE task_id = %s", (task,)
         ).fetchone() == (2,)
+    detail = client.get(f"/api/tasks/{task}", headers=login(client, "op_a")).json()
+    assert [round(c["distance_m"]) for c in detail["checkins"]] == [
+        round(near["distance_m"]),
+        round(far["distance_m"]),
+    ]
     outside = client.post(
         f"/api/tasks/{world.tasks['b1']}/checkin", headers=worker, json={"lon": 1, "lat": 1}
     )

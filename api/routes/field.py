@@ -33,7 +33,7 @@ class CheckinIn(BaseModel):
     accuracy_m: float | None = Field(default=None, ge=0, le=100_000)
 
 
-class CheckinOut(BaseModel):
+class CheckinAnswer(BaseModel):
     task_id: int
     at: datetime
     distance_m: float | None = Field(description="to the incident (or the task's grid)")
@@ -45,7 +45,7 @@ class VisitIn(BaseModel):
     note: str | None = Field(default=None, max_length=2000)
 
 
-@router.post("/tasks/{task_id}/checkin", response_model=CheckinOut)
+@router.post("/tasks/{task_id}/checkin", response_model=CheckinAnswer)
 def checkin(
     task_id: int, body: CheckinIn, conn: Conn, user: CurrentUser, settings: AppSettings
 ) -> OrjsonResponse:

@@ -169,6 +169,9 @@ async function startApp(user) {
   });
   field.outbox = new Outbox({
     onSent: async (item, answer) => {
+      if (item.kind === 'checkin' && answer.distance_m !== null) {
+        toast(t(answer.on_site ? 'field.checked_in' : 'field.checked_in_far', { m: Math.round(answer.distance_m) }));
+      }
       if (item.taskId !== null) await field.tasks.settle(item.taskId, answer);
     },
     onConflict: async (item) => {
