@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 
 from gis.db import connect
 from tests.api_world import GRID_A1, GRID_A2, PASSWORD, World, login
+from tests.test_api_logins_cli import _wangge
 
 
 def _reads(database_url: str, actor: str, subject_type: str) -> list[str]:
@@ -116,4 +117,15 @@ def test_device_login_lasts_long_without_a_cookie_and_logout_revokes_it(
     headers = {"Authorization": f"Bearer {answer.json()['access_token']}"}
     assert client.get("/api/auth/me", headers=headers).status_code == 200
     assert client.post("/api/auth/logout", headers=headers).status_code == 204
+    assert client.get("/api/auth/me", headers=headers).status_code == 401
+
+
+def test_cli_revokes_a_lost_phones_device_session(client: TestClient, database_url: str) -> None:
+    answer = client.post(
+        "/api/auth/login", json={"username": "gw_a1", "password": PASSWORD, "device": True}
+    )
+    headers = {"Authorization": f"Bearer {answer.json()['access_token']}"}
+    done = _wangge(database_url, "user", "revoke", "gw_a1")
+    assert done.returncode == 0, done.stderr
+    assert "1" in done.stdout
     assert client.get("/api/auth/me", headers=headers).status_code == 401

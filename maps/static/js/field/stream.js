@@ -55,12 +55,14 @@ export class FieldStream {
   }
 
   async read(body) {
-    const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+    // TextDecoder rather than TextDecoderStream: older WebViews (WeChat's X5) lack the latter.
+    const reader = body.getReader();
+    const decoder = new TextDecoder();
     let buffer = '';
     for (;;) {
       const { value, done } = await reader.read();
       if (done) return;
-      buffer += value;
+      buffer += decoder.decode(value, { stream: true });
       let end = buffer.indexOf('\n\n');
       while (end >= 0) {
         this.dispatch(buffer.slice(0, end));
