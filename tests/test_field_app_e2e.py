@@ -61,6 +61,19 @@ def noisy_png(width: int, height: int) -> bytes:
     )
 
 
+def jpeg_dimensions(data: bytes) -> tuple[int, int]:
+    """(width, height) from a JPEG's start-of-frame marker."""
+    offset = 2
+    while offset < len(data):
+        marker, length = data[offset + 1], int.from_bytes(data[offset + 2 : offset + 4], "big")
+        if marker in (0xC0, 0xC1, 0xC2):
+            height = int.from_bytes(data[offset + 5 : offset + 7], "big")
+            width = int.from_bytes(data[offset + 7 : offset + 9], "big")
+            return width, height
+        offset += 2 + length
+    raise ValueError("no start-of-frame marker")
+
+
 def _b1_ready_for_a_fire(database_url: str) -> None:
     """B1's earlier task is finished and the roof camera is registered."""
     with connect(database_url) as conn:
@@ -126,6 +139,8 @@ def test_field_app_fire_alert_offline_report_arrives_once(
             task_id = int(page.get_attribute("#alarm", "data-task-id"))
             # Repeating: the alarm rings again while nobody has tapped.
             page.wait_for_function("window.wanggeField.alarm.rings >= 2", timeout=5000)
+            # The sound is really made: the login tap unlocked WebAudio.
+            assert page.evaluate("window.wanggeField.alarm.audio.state") == "running"
             phone.screenshot("1_alert")
             assert alert_s < 5, alert_s
             assert (
@@ -179,6 +194,8 @@ def test_field_app_fire_alert_offline_report_arrives_once(
             page.wait_for_function("window.wanggeField && window.wanggeField.outbox")
             page.evaluate("window.wanggeField.ready")
             page.wait_for_selector(f"#inbox-list [data-id='{task_id}']", timeout=5000)
+            assert page.evaluate("navigator.serviceWorker.controller !== null")
+            assert page.evaluate("navigator.onLine") is False
             assert page.evaluate("window.wanggeField.outbox.items().then((i) => i.length)") == 3
             phone.screenshot("4_offline_reloaded")
 
@@ -222,6 +239,7 @@ def test_field_app_fire_alert_offline_report_arrives_once(
         assert len(photos) == 1
         stored = (tmp_path / "api" / "uploads" / "tasks" / str(task_id) / photos[0]).read_bytes()
         assert stored.startswith(b"\xff\xd8\xff") and len(stored) <= MAX_PHOTO
+        assert max(jpeg_dimensions(stored)) <= 1600  # from a 2400×1800 original
         # The broken chunk was sent again from its own offset: the upload resumed.
         assert broken and puts.count(broken[0]) == 2, (broken, puts)
         assert puts.count(0) == 1
