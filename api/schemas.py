@@ -94,6 +94,13 @@ class TransitionOut(BaseModel):
     data: dict[str, Any] | None
 
 
+class CheckinOut(BaseModel):
+    actor: str
+    at: datetime
+    distance_m: float | None = Field(description="from the incident (or the grid's point)")
+    accuracy_m: float | None
+
+
 class NotificationOut(BaseModel):
     worker_id: str
     worker_name: str
@@ -101,13 +108,6 @@ class NotificationOut(BaseModel):
     level: int
     notified_at: datetime
     acknowledged_at: datetime | None
-
-
-class CheckinOut(BaseModel):
-    actor: str
-    at: datetime
-    distance_m: float | None = Field(description="from the incident (or the grid's point)")
-    accuracy_m: float | None
 
 
 class TaskDetail(TaskOut):

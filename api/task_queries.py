@@ -128,7 +128,7 @@ def photo_url(task_id: int, name: str) -> str:
 
 
 def task_detail(conn: psycopg.Connection, user: User, task_id: int) -> dict | None:
-    """The task with its state history, notifications (吹哨报到), check-ins and photo links."""
+    """The task with its state history, notifications (吹哨报到) and photo links."""
     task = get_task(conn, user, task_id)
     if task is None:
         return None
@@ -144,15 +144,16 @@ def task_detail(conn: psycopg.Connection, user: User, task_id: int) -> dict | No
         "WHERE tn.task_id = %s ORDER BY tn.level, tn.id",
         (task_id,),
     ).fetchall()
-    task["checkins"] = cur.execute(
-        "SELECT actor, at, distance_m, accuracy_m FROM task_checkin WHERE task_id = %s ORDER BY at",
-        (task_id,),
-    ).fetchall()
     task["photos"] = [
         photo_url(task_id, name)
         for step in task["transitions"]
         for name in (step["data"] or {}).get("photos", [])
     ]
+    # On-site check-ins of the field app (api/routes/field.py).
+    task["checkins"] = cur.execute(
+        "SELECT actor, at, distance_m, accuracy_m FROM task_checkin WHERE task_id = %s ORDER BY at",
+        (task_id,),
+    ).fetchall()
     return task
 
 
