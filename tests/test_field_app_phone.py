@@ -8,6 +8,7 @@ from __future__ import annotations
 from gis.db import connect
 from tests.browser_helpers import BrowserSession
 from tests.ingest_world import scalar
+from tests.mqtt_helpers import wait_until
 from tests.test_field_app_e2e import PHONE, log_in
 
 pytest_plugins = ["tests.browser_helpers"]
@@ -50,6 +51,11 @@ def test_field_app_offline_conflict_is_shown_and_gridpack_is_scoped(
     assert "承办人" in conflict.inner_text()  # the server's own reason is shown
     phone.screenshot("1_conflict")
     assert scalar(url, "SELECT state FROM task WHERE id = %s", task_id) == "dispatched"
+    # The phone shows the task as the server has it again, no longer "waiting to send".
+    page.wait_for_selector(
+        f"#inbox-list [data-id='{task_id}'][data-state=dispatched]", state="attached"
+    )
+    assert page.query_selector(f"#inbox-list [data-id='{task_id}'] .chip.pending") is None
     page.tap("#conflicts .conflict button")
     page.wait_for_selector("#conflicts .conflict", state="detached")
 
@@ -74,10 +80,10 @@ def test_field_app_offline_conflict_is_shown_and_gridpack_is_scoped(
     page.select_option("#gridpack-view [data-form=visit] [data-field=outcome]", "needs_help")
     page.fill("#gridpack-view [data-form=visit] [data-field=note]", "冬季取暖需帮扶")
     page.tap("#gridpack-view [data-submit=visit]")
-    page.wait_for_function("document.querySelector('#outbox-count').textContent === '0'")
     page.wait_for_selector(
         "#gridpack-view [data-form=visit] [data-field=status]:has-text('已记录')"
     )
+    assert wait_until(lambda: scalar(url, "SELECT count(*) FROM household_visit") == 1)
     phone.screenshot("2_gridpack")
     with connect(url) as conn:
         assert conn.execute(
@@ -99,7 +105,12 @@ def test_field_app_cadre_reopens_a_handled_task(map_server, browser_session) -> 
     log_in(phone, "cadre_a")
     phone.page.tap(f"#inbox-list [data-id='{task_id}']")
     phone.page.tap("#task-view [data-action=reopen]")
-    phone.page.wait_for_function("document.querySelector('#outbox-count').textContent === '0'")
-    phone.page.wait_for_selector("#task-view .chip.state[data-state=reopened]")
-    assert scalar(url, "SELECT state FROM task WHERE id = %s", task_id) == "reopened"
+    assert wait_until(
+        lambda: scalar(url, "SELECT state FROM task WHERE id = %s", task_id) == "reopened"
+    )
+    # Sent: the phone shows the server's answer, no longer "waiting to send".
+    phone.page.wait_for_function(
+        "document.querySelector('#task-view .chip.state')?.dataset.state === 'reopened' "
+        "&& !document.querySelector('#task-view .chip.pending')"
+    )
     assert phone.foreign_requests() == []

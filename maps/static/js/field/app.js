@@ -176,6 +176,7 @@ async function startApp(user) {
     },
     onConflict: async (item) => {
       toast(t('field.conflict', { action: t(`field.kind_${item.kind}`), id: item.taskId ?? '' }), 'urgent');
+      if (item.taskId !== null) await field.tasks.clearPending(item.taskId);
       await refresh();
     },
     onChange: () => renderConflicts(),

@@ -62,6 +62,15 @@ export class TaskStore {
     if (task) await this.put({ ...task, state, pending: state });
   }
 
+  /** The server refused the action: the task is again what the server says (next refresh). */
+  async clearPending(id) {
+    const task = this.tasks.get(id);
+    if (task?.pending) {
+      const { pending, ...rest } = task;
+      await this.put(rest);
+    }
+  }
+
   async settle(id, answer) {
     if (answer && answer.id === id && answer.state) {
       if (config.open_states.includes(answer.state)) await this.put(answer);
