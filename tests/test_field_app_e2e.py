@@ -142,6 +142,7 @@ def test_field_app_fire_alert_offline_report_arrives_once(
             # The sound is really made: the login tap unlocked WebAudio.
             assert page.evaluate("window.wanggeField.alarm.audio.state") == "running"
             phone.screenshot("1_alert")
+            print(f"camera publish → full-screen alert on the phone: {alert_s:.2f} s")
             assert alert_s < 5, alert_s
             assert (
                 scalar(database_url, "SELECT assignee_id FROM task WHERE id = %s", task_id)

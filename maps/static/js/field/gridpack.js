@@ -46,6 +46,7 @@ export class GridPack {
         ),
       ),
       h('ul', { class: 'cards households' }, ...households.map((household) => this.card(household))),
+      this.data.truncated ? h('p', { class: 'muted' }, t('field.gridpack_truncated', { n: households.length })) : null,
     );
   }
 
