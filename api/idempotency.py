@@ -48,6 +48,8 @@ class Claim(Enum):
     STORED = "stored"
     MISMATCH = "mismatch"
     RUNNING = "running"
+    GONE = "gone"
+    """The row was there and is no more (it expired meanwhile): claim again."""
 
 
 @dataclass(frozen=True)
@@ -76,14 +78,17 @@ def claim(
     conn.execute(
         "DELETE FROM idempotency_key WHERE user_id = %s AND expires_at <= now()", (user_id,)
     )
-    inserted = conn.execute(
-        "INSERT INTO idempotency_key (user_id, key, fingerprint, expires_at) "
-        "VALUES (%s, %s, %s, now() + %s) ON CONFLICT DO NOTHING RETURNING 1",
-        (user_id, key, print_, lifetime),
-    ).fetchone()
-    if inserted:
-        return Claim.NEW, None
-    return _existing(conn, user_id, key, print_)
+    while True:
+        inserted = conn.execute(
+            "INSERT INTO idempotency_key (user_id, key, fingerprint, expires_at) "
+            "VALUES (%s, %s, %s, now() + %s) ON CONFLICT DO NOTHING RETURNING 1",
+            (user_id, key, print_, lifetime),
+        ).fetchone()
+        if inserted:
+            return Claim.NEW, None
+        outcome = _existing(conn, user_id, key, print_)
+        if outcome[0] != Claim.GONE:
+            return outcome
 
 
 def _existing(
@@ -94,8 +99,8 @@ def _existing(
         "FROM idempotency_key WHERE user_id = %s AND key = %s",
         (user_id, key),
     ).fetchone()
-    if row is None:  # the first request rolled back meanwhile
-        return Claim.RUNNING, None
+    if row is None:
+        return Claim.GONE, None
     if row[0] != print_:
         return Claim.MISMATCH, None
     if row[1] is None:
@@ -217,6 +222,10 @@ class IdempotencyMiddleware:
         if outcome == Claim.RUNNING:
             outcome, stored = await run_in_threadpool(
                 wait_for_first, conn, user_id, key, print_, _DUPLICATE_WAIT_S
+            )
+        if outcome == Claim.GONE:
+            outcome, stored = await run_in_threadpool(
+                claim, conn, user_id, key, print_, self.lifetime
             )
         if outcome == Claim.STORED and stored is not None:
             await run_in_threadpool(conn.rollback)

@@ -47,7 +47,9 @@ async function login(event) {
     }
     const body = await response.json();
     await saveSession(body.access_token, body.user);
-    await startApp(body.user);
+    // Logged in again after the session ended mid-use: start clean (one outbox, one stream).
+    if (field.user) window.location.reload();
+    else await startApp(body.user);
   } catch {
     error.textContent = t('login.unreachable');
     error.hidden = false;
