@@ -24,6 +24,7 @@ from psycopg.rows import class_row
 
 from api import audit
 from api.errors import Conflict, Forbidden, NotFound, Unprocessable
+from api.resumable import attach_uploads, place_attached
 from api.scope import Subject, Where, scope_where, valid_now, worker_in_area
 from api.uploads import Photo, photo_name, store_photo
 from api.users import User
@@ -285,6 +286,16 @@ class TaskActions:
         self._move(task, "handled", note, {"photos": [name]} if name else None)
         if photo and name:
             store_photo(upload_dir, task.id, name, photo)
+
+    def report_with_uploads(
+        self, task_id: int, note: str, upload_ids: list[str], upload_dir: Path
+    ) -> None:
+        """处置反馈 whose photos arrived beforehand as resumable uploads (api.resumable)."""
+        task = self._load(task_id)
+        self._require_assignee(task, "反馈处置结果")
+        names = attach_uploads(self.conn, self.user, upload_ids, task.id)
+        self._move(task, "handled", note, {"photos": names} if names else None)
+        place_attached(upload_dir, task.id, names)
 
     def return_to_dispatcher(self, task_id: int, note: str) -> None:
         """退单: not ours — back to the desk, without an assignee."""

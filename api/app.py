@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 from fastapi import Depends, FastAPI, Request
 from psycopg_pool import ConnectionPool
@@ -18,6 +19,7 @@ from api.body_limit import BodySizeLimit
 from api.csrf import csrf_protect
 from api.errors import ApiError
 from api.grid_layer import GridLayerCache
+from api.idempotency import IdempotencyMiddleware
 from api.layer_cache import GZIP_LEVEL
 from api.live import LiveHub
 from api.reminders import reminder_loop
@@ -26,6 +28,8 @@ from api.routes import (
     auth,
     devices,
     events,
+    field,
+    field_pages,
     geo,
     health,
     map_pages,
@@ -33,6 +37,7 @@ from api.routes import (
     people,
     stream,
     tasks,
+    uploads,
     workflow,
 )
 from api.security_headers import SecurityHeaders
@@ -103,6 +108,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             else {"docs_url": None, "redoc_url": None, "openapi_url": None}
         ),
     )
+    # Inside gzip: stored and replayed responses are the uncompressed ones.
+    app.add_middleware(
+        IdempotencyMiddleware, lifetime=timedelta(hours=settings.field_idempotency_hours)
+    )
     # Lists and layers compress ~5x; below 1 kB gzip saves nothing worth its CPU. Layers the
     # grid cache serves arrive already gzipped (Content-Encoding set) and pass through.
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=GZIP_LEVEL)
@@ -130,6 +139,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         open311,
         stream,
         map_pages,
+        uploads,
+        field,
+        field_pages,
     ):
         app.include_router(module.router)
     return app

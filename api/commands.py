@@ -11,6 +11,7 @@ import uvicorn
 
 from api.app import create_app
 from api.reminders import send_reminders
+from api.sessions import close_user_sessions
 from api.users import create_demo_users, create_user
 from gis.db import connect
 from gis.models import APP_ROLES, SCOPE_LEVELS
@@ -64,6 +65,13 @@ def _user_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _user_revoke(args: argparse.Namespace) -> int:
+    with connect(get_settings().database_url) as conn:
+        ended = close_user_sessions(conn, args.username)
+    print(f"已注销 {args.username} 的 {ended} 个登录 (ended {ended} sessions)")
+    return 0
+
+
 def _remind(args: argparse.Namespace) -> int:
     settings = get_settings()
     with connect(settings.database_url) as conn:
@@ -96,6 +104,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add.set_defaults(handler=_user_add)
     demo = user_sub.add_parser("demo", help="create the demo logins and print them")
     demo.set_defaults(handler=_user_demo)
+    revoke = user_sub.add_parser(
+        "revoke", help="end every session of a login (e.g. a lost phone's device session)"
+    )
+    revoke.add_argument("username")
+    revoke.set_defaults(handler=_user_revoke)
 
     remind = api_sub.add_parser("remind", help="queue reminders for tasks left open, once")
     remind.set_defaults(handler=_remind)

@@ -12,11 +12,10 @@ from fastapi.security import OAuth2PasswordBearer
 from psycopg_pool import ConnectionPool
 
 from api.grid_layer import GridLayerCache
-from api.sessions import session_user
+from api.idempotency import claimed_connection
+from api.sessions import COOKIE_NAME, session_user
 from api.users import User
 from gis.settings import Settings
-
-COOKIE_NAME = "wangge_token"
 
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/auth/login", auto_error=False)
 
@@ -33,10 +32,22 @@ def get_pool(request: Request) -> ConnectionPool:
     return request.app.state.pool
 
 
-def get_conn(pool: Annotated[ConnectionPool, Depends(get_pool)]) -> Iterator[psycopg.Connection]:
-    """One connection and one transaction per request: committed unless the handler raises."""
-    with pool.connection() as conn:
-        yield conn
+def get_conn(
+    request: Request, pool: Annotated[ConnectionPool, Depends(get_pool)]
+) -> Iterator[psycopg.Connection]:
+    """One connection and one transaction per request: committed unless the handler raises.
+    A request with an Idempotency-Key gets the connection its key was claimed on."""
+    claimed = claimed_connection(request)
+    if claimed is None:
+        with pool.connection() as conn:
+            yield conn
+        return
+    try:
+        yield claimed
+    except BaseException:
+        claimed.rollback()
+        raise
+    claimed.commit()
 
 
 def request_token(request: Request, bearer: str | None) -> str | None:

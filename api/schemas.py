@@ -34,6 +34,10 @@ class FeatureCollection(BaseModel):
 class LoginIn(BaseModel):
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=256)
+    device: bool = Field(
+        default=False,
+        description="a phone's long-lived session (field_device_session_days), until logout",
+    )
 
 
 class UserOut(BaseModel):
@@ -93,6 +97,13 @@ class TransitionOut(BaseModel):
     data: dict[str, Any] | None
 
 
+class CheckinOut(BaseModel):
+    actor: str
+    at: datetime
+    distance_m: float | None = Field(description="from the incident (or the grid's point)")
+    accuracy_m: float | None
+
+
 class NotificationOut(BaseModel):
     worker_id: str
     worker_name: str
@@ -124,6 +135,7 @@ class TaskDetail(TaskOut):
     notifications: list[NotificationOut]
     deliveries: list[DeliveryOut]
     photos: list[str] = Field(description="URLs of the photos reported with the task")
+    checkins: list[CheckinOut] = Field(default=[], description="到场签到 by GPS (field app)")
 
 
 class NoteIn(BaseModel):

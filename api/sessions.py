@@ -10,6 +10,8 @@ import psycopg
 
 from api.users import USER_COLUMNS, User
 
+COOKIE_NAME = "wangge_token"
+
 
 def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
@@ -42,6 +44,15 @@ def session_user(conn: psycopg.Connection, token: str) -> tuple[User, datetime] 
 
 def close_session(conn: psycopg.Connection, token: str) -> None:
     conn.execute("DELETE FROM app_session WHERE token_sha256 = %s", (token_digest(token),))
+
+
+def close_user_sessions(conn: psycopg.Connection, username: str) -> int:
+    """End every session of ``username`` (a lost phone's long-lived device session too)."""
+    return conn.execute(
+        "DELETE FROM app_session USING app_user WHERE app_user.id = app_session.user_id "
+        "AND app_user.username = %s",
+        (username,),
+    ).rowcount
 
 
 def purge_expired_sessions(conn: psycopg.Connection) -> int:

@@ -179,6 +179,11 @@ def task_detail(conn: psycopg.Connection, user: User, task_id: int) -> dict | No
         for step in task["transitions"]
         for name in (step["data"] or {}).get("photos", [])
     ]
+    # On-site check-ins of the field app (api/routes/field.py).
+    task["checkins"] = cur.execute(
+        "SELECT actor, at, distance_m, accuracy_m FROM task_checkin WHERE task_id = %s ORDER BY at",
+        (task_id,),
+    ).fetchall()
     return task
 
 

@@ -1,9 +1,13 @@
-"""Coordinate reference systems at the edges: GCJ-02 ⇄ WGS84, and any source CRS → WGS84.
+"""Coordinate reference systems at the edges: GCJ-02 ⇄ WGS84, BD-09 ⇄ GCJ-02, and any
+source CRS → WGS84.
 
 Chinese web maps (AMap/高德, Tencent, DataV) publish GCJ-02, an obfuscated datum that is
 500–650 m off WGS84 around Baotou. The forward formula below is the public one (as in
 eviltransform/coordtransform); its inverse has no closed form and is solved iteratively to
 well below a centimetre. Outside mainland China's rough box GCJ-02 equals WGS84.
+
+Baidu maps (百度) use BD-09, a further public transform of GCJ-02; the field app's
+"navigate with Baidu" link needs it (maps/static/js/bd09.js is the same formula).
 
 Everything works on whole numpy arrays, so ``shapely.transform`` converts a layer in one call.
 """
@@ -85,6 +89,34 @@ def gcj02_to_wgs84(coords: np.ndarray) -> np.ndarray:
         if not np.nanmax(np.abs(error), initial=0.0) > _INVERSE_TOLERANCE_DEG:
             break
     return wgs
+
+
+_BD_X_PI = np.pi * 3000.0 / 180.0
+_BD_OFFSET = (0.0065, 0.006)
+
+
+def gcj02_to_bd09(coords: np.ndarray) -> np.ndarray:
+    """GCJ-02 → BD-09 (Baidu) for an (n, 2) array of lon/lat degrees: the public formula."""
+    gcj = np.asarray(coords, dtype=float)
+    x, y = gcj[:, 0], gcj[:, 1]
+    radius = np.sqrt(x * x + y * y) + 0.00002 * np.sin(y * _BD_X_PI)
+    theta = np.arctan2(y, x) + 0.000003 * np.cos(x * _BD_X_PI)
+    return np.column_stack(
+        (radius * np.cos(theta) + _BD_OFFSET[0], radius * np.sin(theta) + _BD_OFFSET[1])
+    )
+
+
+def bd09_to_gcj02(coords: np.ndarray) -> np.ndarray:
+    """BD-09 → GCJ-02: the public inverse (good to about a metre; Baidu's own is the same)."""
+    bd = np.asarray(coords, dtype=float)
+    x, y = bd[:, 0] - _BD_OFFSET[0], bd[:, 1] - _BD_OFFSET[1]
+    radius = np.sqrt(x * x + y * y) - 0.00002 * np.sin(y * _BD_X_PI)
+    theta = np.arctan2(y, x) - 0.000003 * np.cos(x * _BD_X_PI)
+    return np.column_stack((radius * np.cos(theta), radius * np.sin(theta)))
+
+
+def wgs84_to_bd09(coords: np.ndarray) -> np.ndarray:
+    return gcj02_to_bd09(wgs84_to_gcj02(coords))
 
 
 def normalize_crs_name(source_crs: str) -> str:

@@ -635,3 +635,84 @@ class TaskReminder(Base):
     )
     last_reminded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     reminders: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
+
+
+class IdempotencyKey(Base):
+    """The first response to a state-changing request, per user and client-made key.
+
+    Claimed in the request's own transaction, so a retry (the field app's outbox resends
+    after a broken link) is answered from here instead of acting twice.
+    """
+
+    __tablename__ = "idempotency_key"
+    __table_args__ = (Index("idempotency_key_expires", "expires_at"),)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), nullable=False)
+    created_at: Mapped[datetime] = _created()
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    response_status: Mapped[int | None] = mapped_column(Integer)
+    response_type: Mapped[str | None] = mapped_column(Text)
+    response_body: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class Upload(Base):
+    """A resumable upload (a photo from the field app): how many of its bytes arrived."""
+
+    __tablename__ = "upload"
+    __table_args__ = (
+        CheckConstraint("received >= 0 AND received <= size", name="upload_received_in_size"),
+    )
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("app_user.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    size: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    received: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
+    extension: Mapped[str | None] = mapped_column(Text)
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("task.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = _created()
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class TaskCheckin(Base):
+    """An on-site check-in by GPS, with its distance to the task's incident."""
+
+    __tablename__ = "task_checkin"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    task_id: Mapped[int] = mapped_column(
+        ForeignKey("task.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    actor: Mapped[str] = mapped_column(Text, nullable=False)
+    worker_id: Mapped[str | None] = mapped_column(ForeignKey("worker.id"))
+    at: Mapped[datetime] = _created()
+    geom = mapped_column(Geometry("POINT", srid=SRID, spatial_index=False), nullable=False)
+    accuracy_m: Mapped[float | None] = mapped_column(Float)
+    distance_m: Mapped[float | None] = mapped_column(Float)
+
+
+HOUSEHOLD_SPECIAL_GROUPS = ("独居老人", "低保", "残疾", "退役军人")
+"""Household tags of the special groups a grid worker's 网格包 counts and lists first."""
+VISIT_OUTCOMES = ("ok", "needs_help", "not_home")
+"""走访 outcomes: 正常 / 需帮扶 / 不在家."""
+
+
+class HouseholdVisit(Base):
+    """走访: a grid worker's visit to a household of their grid."""
+
+    __tablename__ = "household_visit"
+    __table_args__ = (
+        CheckConstraint(_in("outcome", VISIT_OUTCOMES), name="household_visit_outcome"),
+        Index("household_visit_recent", "household_id", "at"),
+    )
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    household_id: Mapped[int] = mapped_column(
+        ForeignKey("household.id", ondelete="CASCADE"), nullable=False
+    )
+    actor: Mapped[str] = mapped_column(Text, nullable=False)
+    worker_id: Mapped[str | None] = mapped_column(ForeignKey("worker.id"))
+    at: Mapped[datetime] = _created()
+    outcome: Mapped[str] = mapped_column(Text, nullable=False)
+    note: Mapped[str | None] = mapped_column(Text)

@@ -92,6 +92,20 @@ class Settings(BaseSettings):
     login_lock_base_s: float = 1.0
     login_lock_max_s: float = 900.0
     login_failure_window_s: float = 900.0
+    # Field app (/m/) for grid workers and cadres on their phones.
+    # A phone's login ("device session") lasts this long unless logged out (revoked).
+    field_device_session_days: float = 90.0
+    # A state-changing request's Idempotency-Key and its stored response are kept this long.
+    field_idempotency_hours: float = 72.0
+    # Resumable uploads: the largest chunk one PUT may carry, the largest upload, and how
+    # long an unfinished or unattached upload is kept before the user's next one drops it.
+    field_upload_chunk_max_bytes: int = 256 * 1024
+    field_upload_max_bytes: int = 2 * 1024 * 1024
+    field_upload_expiry_hours: float = 48.0
+    # How often the app's outbox retries while offline (besides the browser's online event).
+    field_outbox_retry_s: float = 15.0
+    # A check-in farther than this from the incident is recorded but flagged as off site.
+    field_checkin_near_m: float = 300.0
 
     # Operators' map (/map). Base layer: "none" (offline: district and community outlines
     # on a plain background), "local" (a {z}/{x}/{y} tile folder served by the API at

@@ -44,7 +44,7 @@ class MapView:
 
 
 @cache
-def _template(name: str) -> str:
+def template(name: str) -> str:
     return (TEMPLATES / name).read_text(encoding="utf-8")
 
 
@@ -60,7 +60,7 @@ def _json_block(value: object) -> str:
     return orjson.dumps(value).decode().replace("<", "\\u003c")
 
 
-def _render(template: str, lang: str, config: dict) -> str:
+def render(source: str, lang: str, config: dict) -> str:
     values = {
         "lang": lang,
         "static": STATIC_URL,
@@ -74,7 +74,7 @@ def _render(template: str, lang: str, config: dict) -> str:
             return html.escape(text(key, lang))
         return values[name] if name == "config" else html.escape(values[name])
 
-    return _TOKEN.sub(fill, template)
+    return _TOKEN.sub(fill, source)
 
 
 def render_map_page(view: MapView) -> str:
@@ -92,12 +92,12 @@ def render_map_page(view: MapView) -> str:
         "buildings_min_zoom": view.buildings_min_zoom,
         "lang_cookie": LANG_COOKIE,
     }
-    return _render(_template("map.html"), view.lang, config)
+    return render(template("map.html"), view.lang, config)
 
 
 def render_login_page(lang: str, next_url: str) -> str:
     config = {"lang": lang, "i18n": strings(), "next": next_url, "lang_cookie": LANG_COOKIE}
-    return _render(_template("login.html"), lang, config)
+    return render(template("login.html"), lang, config)
 
 
 def content_security_policy(base: BaseLayer | None = None) -> str:

@@ -168,14 +168,15 @@ class BrowserSession:
 def browser_session(
     chromium: Browser, request: pytest.FixtureRequest
 ) -> Iterator[Callable[..., BrowserSession]]:
-    """A factory: ``browser_session(base_url, **context_options)``, one context per user."""
+    """A factory: ``browser_session(base_url, **context_options)``, one context per user
+    (options such as ``viewport`` replace the desktop defaults)."""
     contexts: list[BrowserContext] = []
 
     def open_session(base_url: str, **options: object) -> BrowserSession:
         # bypass_csp: Playwright's waiting helpers evaluate strings, which the page's CSP
         # forbids; the tests check the requests themselves, which is stricter than a CSP.
         context = chromium.new_context(
-            viewport=VIEWPORT, locale="zh-CN", bypass_csp=True, **options
+            **({"viewport": VIEWPORT, "locale": "zh-CN", "bypass_csp": True} | options)
         )
         contexts.append(context)
         page = context.new_page()

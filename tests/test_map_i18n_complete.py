@@ -9,7 +9,7 @@ import re
 import pytest
 
 from gis.deadlines import DEADLINES
-from gis.models import APP_ROLES, DEVICE_KINDS, TASK_STATES, WORKER_ROLES
+from gis.models import APP_ROLES, DEVICE_KINDS, TASK_STATES, VISIT_OUTCOMES, WORKER_ROLES
 from gis.settings import Settings
 from ingest.rules import RULES
 from maps import PACKAGE_DIR, STATIC_DIR
@@ -17,7 +17,7 @@ from maps.base_layers import base_layer
 from maps.i18n import LANGUAGES, strings
 from maps.workflow import UI_ACTIONS
 
-SOURCES = [*(STATIC_DIR / "js").glob("*.js"), *(PACKAGE_DIR / "templates").glob("*.html")]
+SOURCES = [*(STATIC_DIR / "js").rglob("*.js"), *(PACKAGE_DIR / "templates").glob("*.html")]
 LITERAL = re.compile(
     r"""['"`]([a-z_]+\.[a-z_0-9]+)['"`]|\{\{t:([\w.]+)\}\}|data-i18n="([\w.]+)\""""
 )
@@ -35,6 +35,16 @@ LABEL_FAMILIES = {
     "live": ("connecting", "live", "reconnecting", "offline"),
     "filter": ("open", "urgent", "overdue", "done"),
 }
+
+FIELD_BUILT_KEYS = {
+    *(f"field.outcome_{outcome}" for outcome in VISIT_OUTCOMES),
+    *(f"field.dir_{point}" for point in ("n", "ne", "e", "se", "s", "sw", "w", "nw")),
+    *(
+        f"field.kind_{kind}"
+        for kind in ("accept", "start", "report", "checkin", "evaluate", "visit")
+    ),
+}
+"""Keys the field app builds from values (visit outcomes, compass points, outbox kinds)."""
 
 
 def _named_keys() -> set[str]:
@@ -60,7 +70,7 @@ def _base_layer_keys() -> set[str]:
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_map_every_ui_string_exists(lang: str):
     table = strings()[lang]
-    wanted = _named_keys() | _base_layer_keys()
+    wanted = _named_keys() | _base_layer_keys() | FIELD_BUILT_KEYS
     wanted |= {f"{family}.{value}" for family, values in LABEL_FAMILIES.items() for value in values}
     missing = sorted(key for key in wanted if not table.get(key))
     assert missing == []

@@ -24,6 +24,7 @@ from api.deps import (
     get_pool,
     request_token,
 )
+from api.idempotency import purge_expired_keys
 from api.proxy import client_address, secure_cookies
 from api.responses import OrjsonResponse
 from api.schemas import LoginIn, TokenOut, UserOut
@@ -89,8 +90,21 @@ def _login(
             return None
         throttle.succeeded(conn, username)
         purge_expired_sessions(conn)
-        token, expires_at = open_session(conn, user.id, timedelta(hours=settings.api_token_hours))
-        audit.record(conn, user.username, "login", "app_user", user.id, detail)
+        purge_expired_keys(conn)
+        lifetime = (
+            timedelta(days=settings.field_device_session_days)
+            if credentials.device
+            else timedelta(hours=settings.api_token_hours)
+        )
+        token, expires_at = open_session(conn, user.id, lifetime)
+        audit.record(
+            conn,
+            user.username,
+            "login",
+            "app_user",
+            user.id,
+            detail | {"device": credentials.device},
+        )
     return {
         "access_token": token,
         "token_type": "bearer",
@@ -108,7 +122,8 @@ async def login(
     """Log in with a username and password (JSON, or the OAuth2 password form). The token
     is returned and also set as an HttpOnly cookie, so the browser map needs no script
     access to it. Repeated failures lock the account and the address for a growing time
-    (429 with Retry-After)."""
+    (429 with Retry-After). ``device: true`` (the field app) opens a long-lived session for
+    a phone instead, without a cookie; logging out revokes it."""
     credentials = await _credentials(request)
     address = client_address(request, settings)
     body = await run_in_threadpool(_login, pool, settings, credentials, address)
@@ -119,6 +134,8 @@ async def login(
             headers={"WWW-Authenticate": "Bearer"},
         )
     response = OrjsonResponse(body)
+    if credentials.device:  # a phone keeps its bearer token itself: no cookie to ride on
+        return response
     response.set_cookie(
         COOKIE_NAME,
         body["access_token"],

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, UploadFile
+from pydantic import Field
 
 from api.actions import TaskActions
 from api.deps import AppLayerCache, AppSettings, Conn, CurrentUser
@@ -120,6 +121,19 @@ def report_handled(
         else None
     )
     actions.report_handled(task_id, note, checked, settings.upload_dir)
+    return _answer(actions, task_id)
+
+
+class ReportIn(RequiredNoteIn):
+    upload_ids: list[str] = Field(
+        default=[], max_length=9, description="complete uploads (POST /api/uploads) to attach"
+    )
+
+
+@router.post("/{task_id}/report", **ACTION)
+def report(task_id: int, body: ReportIn, actions: Actions, settings: AppSettings) -> OrjsonResponse:
+    """处置反馈 as JSON, its photos sent beforehand as resumable uploads (the field app)."""
+    actions.report_with_uploads(task_id, body.note, body.upload_ids, settings.upload_dir)
     return _answer(actions, task_id)
 
 

@@ -31,7 +31,7 @@ function offset(lng, lat) {
 }
 
 /** [lng, lat] in GCJ-02 of a WGS84 point. */
-function wgsToGcj(lng, lat) {
+export function wgsToGcj(lng, lat) {
   if (!insideGcjArea(lng, lat)) return [lng, lat];
   const [dLng, dLat] = offset(lng, lat);
   return [lng + dLng, lat + dLat];

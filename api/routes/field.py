@@ -1,0 +1,167 @@
+"""The field app's own API: on-site check-in by GPS, the 网格包 (my grid's households,
+special groups and 走访 visits) and adding a visit.
+
+The 网格包 holds personal data: it is limited by api.scope's rule (a grid worker sees the
+households of the grids they hold, a cadre their community), ID numbers leave the
+database only masked, and every household and resident returned is written to the audit
+log as read.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from psycopg.rows import dict_row
+from pydantic import BaseModel, Field
+
+from api import audit
+from api.deps import AppSettings, Conn, CurrentUser
+from api.errors import Forbidden, NotFound
+from api.responses import OrjsonResponse
+from api.scope import Subject, scope_where
+from api.task_queries import get_task
+from gis.models import HOUSEHOLD_SPECIAL_GROUPS, VISIT_OUTCOMES
+
+router = APIRouter(prefix="/api", tags=["field 移动端"])
+
+
+class CheckinIn(BaseModel):
+    lon: float = Field(ge=-180, le=180, description="WGS84, from the phone's GPS")
+    lat: float = Field(ge=-90, le=90)
+    accuracy_m: float | None = Field(default=None, ge=0, le=100_000)
+
+
+class CheckinAnswer(BaseModel):
+    task_id: int
+    at: datetime
+    distance_m: float | None = Field(description="to the incident (or the task's grid)")
+    on_site: bool | None
+
+
+class VisitIn(BaseModel):
+    outcome: str = Field(pattern="^(" + "|".join(VISIT_OUTCOMES) + ")$")
+    note: str | None = Field(default=None, max_length=2000)
+
+
+@router.post("/tasks/{task_id}/checkin", response_model=CheckinAnswer)
+def checkin(
+    task_id: int, body: CheckinIn, conn: Conn, user: CurrentUser, settings: AppSettings
+) -> OrjsonResponse:
+    """到场签到: the phone's position, and its distance to the incident, kept on the task."""
+    task = get_task(conn, user, task_id)
+    if task is None:
+        raise NotFound(f"工单 {task_id} 不存在或无权查看 (task not found)")
+    if user.worker_id is None and user.role != "admin":
+        raise Forbidden("只有网格员等办理人员可以签到 (only field staff check in)")
+    place = (task["lon"], task["lat"]) if task["lon"] is not None else None
+    row = conn.execute(
+        "INSERT INTO task_checkin (task_id, actor, worker_id, geom, accuracy_m, distance_m) "
+        "SELECT %(task)s, %(actor)s, %(worker)s, here, %(accuracy)s, "
+        "CASE WHEN %(plon)s::float8 IS NULL THEN NULL ELSE ST_Distance(here::geography, "
+        "ST_SetSRID(ST_MakePoint(%(plon)s, %(plat)s), 4326)::geography) END "
+        "FROM (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326) AS here) AS p "
+        "RETURNING at, distance_m",
+        {
+            "task": task_id,
+            "actor": user.username,
+            "worker": user.worker_id,
+            "accuracy": body.accuracy_m,
+            "lon": body.lon,
+            "lat": body.lat,
+            "plon": place[0] if place else None,
+            "plat": place[1] if place else None,
+        },
+    ).fetchone()
+    at, distance = row
+    audit.record(conn, user.username, "checkin", "task", task_id, {"distance_m": distance})
+    near = None if distance is None else distance <= settings.field_checkin_near_m
+    return OrjsonResponse({"task_id": task_id, "at": at, "distance_m": distance, "on_site": near})
+
+
+_HOUSEHOLD_ROWS = """
+SELECT household.id, household.code, building.name AS building_name, household.unit,
+       household.room, household.members, household.tags,
+       coalesce((SELECT json_agg(json_build_object('id', resident.id, 'name', resident.name,
+                    'birth_year', resident.birth_year, 'id_number', resident.id_number_masked,
+                    'phone', resident.phone) ORDER BY resident.id)
+                   FROM resident WHERE resident.household_id = household.id), '[]') AS residents,
+       (SELECT json_build_object('at', v.at, 'outcome', v.outcome, 'note', v.note,
+                                 'actor', v.actor)
+          FROM household_visit v WHERE v.household_id = household.id
+         ORDER BY v.at DESC LIMIT 1) AS last_visit,
+       (SELECT count(*) FROM household_visit v WHERE v.household_id = household.id) AS visits
+  FROM household JOIN building ON building.id = household.building_id
+ WHERE {where}
+ ORDER BY household.tags && %(special)s DESC, building.code, household.unit, household.room,
+          household.id
+ LIMIT %(limit)s
+"""
+
+
+@router.get("/field/gridpack")
+def gridpack(
+    conn: Conn,
+    user: CurrentUser,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 300,
+    tag: Annotated[str | None, Query(description="e.g. 独居老人")] = None,
+) -> OrjsonResponse:
+    """网格包: my grids, their households (special groups first) with residents (ID numbers
+    masked) and the last visit, and a count per special group. Every row read is audited."""
+    grids_where = scope_where(user, Subject.GRID).add("grid.valid_to IS NULL")
+    cur = conn.cursor(row_factory=dict_row)
+    grids = cur.execute(
+        f"SELECT grid.code, grid.name FROM grid WHERE {grids_where.sql} ORDER BY grid.code",
+        grids_where.params,
+    ).fetchall()
+    where = scope_where(user, Subject.HOUSEHOLD)
+    if tag:
+        where.add("%(tag)s = ANY(household.tags)", tag=tag)
+    households = cur.execute(
+        _HOUSEHOLD_ROWS.format(where=where.sql),
+        where.params | {"special": list(HOUSEHOLD_SPECIAL_GROUPS), "limit": limit},
+    ).fetchall()
+    groups = {name: 0 for name in HOUSEHOLD_SPECIAL_GROUPS}
+    for household in households:
+        for household_tag in household["tags"] or []:
+            if household_tag in groups:
+                groups[household_tag] += 1
+    audit.record_reads(conn, user.username, "household", [h["id"] for h in households])
+    audit.record_reads(
+        conn,
+        user.username,
+        "resident",
+        [r["id"] for h in households for r in h["residents"]],
+    )
+    return OrjsonResponse(
+        {
+            "grids": grids,
+            "special_groups": groups,
+            "households": households,
+            "truncated": len(households) == limit,
+        }
+    )
+
+
+@router.post("/households/{household_id}/visits", status_code=201)
+def add_visit(household_id: int, body: VisitIn, conn: Conn, user: CurrentUser) -> OrjsonResponse:
+    """走访: record a visit to a household of my area (audited)."""
+    where = scope_where(user, Subject.HOUSEHOLD).add("household.id = %(id)s", id=household_id)
+    found = conn.execute(
+        "SELECT 1 FROM household JOIN building ON building.id = household.building_id "
+        f"WHERE {where.sql}",
+        where.params,
+    ).fetchone()
+    if found is None:
+        raise NotFound(f"住户 {household_id} 不存在或无权查看 (household not found)")
+    row = conn.execute(
+        "INSERT INTO household_visit (household_id, actor, worker_id, outcome, note) "
+        "VALUES (%s, %s, %s, %s, %s) RETURNING id, at",
+        (household_id, user.username, user.worker_id, body.outcome, body.note),
+    ).fetchone()
+    audit.record(conn, user.username, "visit", "household", household_id, {"outcome": body.outcome})
+    return OrjsonResponse(
+        {"id": row[0], "household_id": household_id, "at": row[1], "outcome": body.outcome},
+        status_code=201,
+    )

@@ -1,0 +1,131 @@
+"""Resumable uploads: a transfer broken halfway resumes from the offset the server has;
+chunks at the wrong offset, oversize uploads and non-photos are refused with a reason; a
+report attaches finished uploads once, and only its author's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from gis.db import connect
+from tests.api_world import World, login
+from tests.browser_helpers import png_bytes
+
+
+def _create(client: TestClient, headers: dict, size: int) -> str:
+    answer = client.post("/api/uploads", headers=headers, json={"size": size})
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["offset"] == 0
+    return answer.json()["id"]
+
+
+def _put(client: TestClient, headers: dict, upload_id: str, offset: int, chunk: bytes):
+    return client.put(
+        f"/api/uploads/{upload_id}",
+        headers=headers | {"Upload-Offset": str(offset)},
+        content=chunk,
+    )
+
+
+def test_upload_broken_halfway_resumes_from_its_offset(
+    client: TestClient, world: World, tmp_path: Path
+) -> None:
+    worker = login(client, "gw_a1")
+    photo = png_bytes(size=64)
+    half = len(photo) // 2
+    upload_id = _create(client, worker, len(photo))
+
+    assert _put(client, worker, upload_id, 0, photo[:half]).json()["offset"] == half
+    # The link broke; the phone asks where to go on.
+    head = client.head(f"/api/uploads/{upload_id}", headers=worker)
+    assert head.headers["upload-offset"] == str(half)
+    assert client.get(f"/api/uploads/{upload_id}", headers=worker).json()["offset"] == half
+    # Sending the first half again (or from anywhere but the offset) is refused.
+    again = _put(client, worker, upload_id, 0, photo[:half])
+    assert again.status_code == 409
+    assert again.json()["offset"] == half
+    early = client.post(f"/api/uploads/{upload_id}/complete", headers=worker)
+    assert early.status_code == 409
+
+    assert _put(client, worker, upload_id, half, photo[half:]).json()["offset"] == len(photo)
+    done = client.post(f"/api/uploads/{upload_id}/complete", headers=worker)
+    assert done.json()["complete"] is True
+
+    task = world.tasks["a1"]
+    client.post(f"/api/tasks/{task}/accept", headers=worker)
+    client.post(f"/api/tasks/{task}/start", headers=worker)
+    report = client.post(
+        f"/api/tasks/{task}/report",
+        headers=worker,
+        json={"note": "已处置", "upload_ids": [upload_id]},
+    )
+    assert report.status_code == 200, report.text
+    [url] = report.json()["photos"]
+    assert client.get(url, headers=worker).content == photo  # byte for byte
+    assert not (tmp_path / "uploads" / "partial" / upload_id).exists()
+
+
+def test_upload_refusals_say_what_is_wrong(client: TestClient, world: World) -> None:
+    worker = login(client, "gw_a1")
+    too_big = client.post("/api/uploads", headers=worker, json={"size": 50 * 1024 * 1024})
+    assert too_big.status_code == 413
+    upload_id = _create(client, worker, 10)
+    past_end = _put(client, worker, upload_id, 0, b"x" * 11)
+    assert past_end.status_code == 422
+    assert _put(client, worker, upload_id, 0, b"not-a-jpeg").status_code == 200
+    not_photo = client.post(f"/api/uploads/{upload_id}/complete", headers=worker)
+    assert not_photo.status_code == 415
+    # Another user's upload does not exist for me.
+    other = login(client, "gw_a2")
+    assert client.get(f"/api/uploads/{upload_id}", headers=other).status_code == 404
+
+
+def test_report_attaches_only_my_finished_uploads_once(client: TestClient, world: World) -> None:
+    worker = login(client, "gw_a1")
+    photo = png_bytes()
+    upload_id = _create(client, worker, len(photo))
+    unfinished = _create(client, worker, len(photo))
+    _put(client, worker, upload_id, 0, photo)
+    client.post(f"/api/uploads/{upload_id}/complete", headers=worker)
+    task = world.tasks["a1"]
+    client.post(f"/api/tasks/{task}/accept", headers=worker)
+    client.post(f"/api/tasks/{task}/start", headers=worker)
+    refused = client.post(
+        f"/api/tasks/{task}/report",
+        headers=worker,
+        json={"note": "x", "upload_ids": [upload_id, unfinished]},
+    )
+    assert refused.status_code == 422
+    assert unfinished in refused.json()["detail"]
+    ok = client.post(
+        f"/api/tasks/{task}/report", headers=worker, json={"note": "x", "upload_ids": [upload_id]}
+    )
+    assert ok.status_code == 200
+    # The same upload cannot go into a second report (here: another worker's task).
+    other = login(client, "gw_b1")
+    b1 = world.tasks["b1"]
+    client.post(f"/api/tasks/{b1}/accept", headers=other)
+    client.post(f"/api/tasks/{b1}/start", headers=other)
+    reuse = client.post(
+        f"/api/tasks/{b1}/report", headers=other, json={"note": "x", "upload_ids": [upload_id]}
+    )
+    assert reuse.status_code == 422
+
+
+def test_abandoned_uploads_are_dropped_with_their_files(
+    client: TestClient, world: World, database_url: str, tmp_path: Path
+) -> None:
+    worker = login(client, "gw_a1")
+    old = _create(client, worker, 100)
+    _put(client, worker, old, 0, b"x" * 10)
+    partial = tmp_path / "uploads" / "partial" / old
+    assert partial.stat().st_size == 10
+    with connect(database_url) as conn:
+        conn.execute(
+            "UPDATE upload SET created_at = now() - interval '3 days' WHERE id = %s", (old,)
+        )
+    fresh = _create(client, worker, 100)
+    assert client.get(f"/api/uploads/{old}", headers=worker).status_code == 404
+    assert not partial.exists()
+    assert client.get(f"/api/uploads/{fresh}", headers=worker).json()["offset"] == 0
