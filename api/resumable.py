@@ -128,19 +128,26 @@ class OffsetMismatch(Conflict):
 
 
 def complete_upload(
-    conn: psycopg.Connection, user: User, upload_id: str, upload_dir: Path, max_bytes: int
+    conn: psycopg.Connection,
+    user: User,
+    upload_id: str,
+    upload_dir: Path,
+    max_bytes: int,
+    max_pixels: int,
 ) -> UploadState:
-    """Check the whole file as a photo and keep it for a report (again: no change)."""
+    """Check the whole file as a photo and keep it, re-encoded (api.uploads.read_photo),
+    for a report (again: no change)."""
     size, received, complete, _ = _locked(conn, user, upload_id, lock=True)
     if complete:
         return UploadState(upload_id, size, received, True)
     if received != size:
         raise OffsetMismatch(received)
     partial = _partial(upload_dir, upload_id)
-    photo = read_photo(io.BytesIO(partial.read_bytes()), None, max_bytes)
+    photo = read_photo(io.BytesIO(partial.read_bytes()), None, max_bytes, max_pixels)
     done = _done(upload_dir, upload_id, photo.extension)
     done.parent.mkdir(parents=True, exist_ok=True)
-    partial.replace(done)
+    done.write_bytes(photo.data)
+    partial.unlink()
     conn.execute(
         "UPDATE upload SET completed_at = now(), extension = %s WHERE id = %s",
         (photo.extension, upload_id),

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL.JpegImagePlugin import get_sampling
 
 from api.errors import PayloadTooLarge, Unprocessable, UnsupportedMedia
 
@@ -94,6 +95,13 @@ def reencode(data: bytes, pillow_format: str, max_pixels: int) -> Photo:
                         f"(photo of {width}x{height} pixels, more than {max_pixels})"
                     )
                 image.load()
+                # A JPEG keeps its own quantisation and subsampling: re-encoding it at a
+                # fixed quality would make a phone's shrunk photo larger again.
+                jpeg = (
+                    {"qtables": image.quantization, "subsampling": get_sampling(image)}
+                    if pillow_format == "JPEG"
+                    else {"quality": JPEG_QUALITY}
+                )
                 upright = ImageOps.exif_transpose(image)
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
             raise _undecodable() from exc
@@ -107,7 +115,7 @@ def reencode(data: bytes, pillow_format: str, max_pixels: int) -> Photo:
     if pillow_format == "PNG" or transparent:
         clean.save(out, format="PNG", optimize=True)
         return Photo(out.getvalue(), "png")
-    clean.save(out, format="JPEG", quality=JPEG_QUALITY, optimize=True)
+    clean.save(out, format="JPEG", optimize=True, **jpeg)
     return Photo(out.getvalue(), "jpg")
 
 

@@ -112,6 +112,7 @@ def _probe_urls(world: World) -> list[str]:
         "incident_id": world.incident_a1,
         "service_request_id": world.tasks["b1"],
         "name": "0" * 32 + ".png",
+        "upload_id": "00000000-0000-4000-8000-000000000000",
     }
     urls = []
     modules = [

@@ -40,8 +40,15 @@ def field_page(request: Request, settings: AppSettings) -> HTMLResponse:
 
 
 @router.get(FIELD_URL + "sw.js")
-def service_worker() -> Response:
-    return Response(render_service_worker(), media_type="text/javascript", headers=_REVALIDATE)
+def service_worker(settings: AppSettings) -> Response:
+    """The worker runs under the CSP of its own script's response: the page's same-origin
+    policy, so it may fetch and cache the shell (the API's default allows nothing)."""
+    csp = content_security_policy(base_layer(settings))
+    return Response(
+        render_service_worker(),
+        media_type="text/javascript",
+        headers=_REVALIDATE | {"Content-Security-Policy": csp},
+    )
 
 
 @router.get(FIELD_URL + "manifest.webmanifest")

@@ -114,7 +114,12 @@ def complete(
 ) -> OrjsonResponse:
     try:
         state = complete_upload(
-            conn, user, upload_id, settings.upload_dir, settings.field_upload_max_bytes
+            conn,
+            user,
+            upload_id,
+            settings.upload_dir,
+            settings.field_upload_max_bytes,
+            settings.api_upload_max_pixels,
         )
     except OffsetMismatch as exc:
         return _mismatch(exc)
