@@ -7,6 +7,7 @@ import argparse
 from gis import admin, migrate
 from gis.demo import commands as demo_commands
 from gis.loaders import cli as loaders_cli
+from gis.redistrict import cli as redistrict_cli
 from gis.settings import get_settings
 
 
@@ -27,3 +28,4 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     up.set_defaults(handler=_db_upgrade)
     loaders_cli.register(subparsers)
     demo_commands.register(subparsers)
+    redistrict_cli.register(subparsers)

@@ -106,6 +106,18 @@ class Settings(BaseSettings):
     # SMS to family contacts: "log" (development: log and mark sent) or an HTTP gateway URL.
     sms_sender: str = "log"
 
+    # Redistricting (`wangge redistrict`): households per grid (min / max / ideal), the
+    # community code of proposals made from files, the buffer (m) around the buildings' hull
+    # when no boundary is given, the relative cost of a grid boundary across a road (cheap:
+    # grids follow roads), and the spacing (m) of outline points in the building tessellation.
+    redistrict_min_households: int = 300
+    redistrict_max_households: int = 500
+    redistrict_target_households: int = 450
+    redistrict_community_code: str = "000000000000"
+    redistrict_hull_buffer_m: float = 30.0
+    redistrict_road_factor: float = 0.2
+    redistrict_sample_step_m: float = 8.0
+
     # Demo city
     demo_households: int = 60_000
     demo_seed: int = 20261121
