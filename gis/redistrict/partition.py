@@ -39,8 +39,7 @@ def _metis(
     options = pymetis.Options(seed=seed)
     _, parts = pymetis.part_graph(
         k,
-        xadj=graph.indptr,
-        adjncy=graph.indices,
+        pymetis.CSRAdjacency(adj_starts=graph.indptr, adjacent=graph.indices),
         vweights=(np.maximum(weights, 0) * 10 + 1).astype(np.int64),
         eweights=np.maximum(1, np.round(graph.weight * 10)).astype(np.int64),
         tpwgts=None if share is None else [share, 1.0 - share],
@@ -314,13 +313,14 @@ def _resplit_regions(
     targets: Targets,
     seed: int,
     cancel: CancelCheck | None,
+    locked: frozenset[int] | set[int] = frozenset(),
 ) -> np.ndarray:
     """Each grid out of band is cut again together with its neighbours (the region keeps
     its grid count, or takes the nearest feasible one); kept when fewer grids miss the band."""
     labels = labels.copy()
     for round_ in range(RESPLIT_ROUNDS):
         totals = np.bincount(labels, weights=households, minlength=int(labels.max()) + 1)
-        bad = [g for g in range(len(totals)) if not targets.in_band(totals[g])]
+        bad = [g for g in range(len(totals)) if g not in locked and not targets.in_band(totals[g])]
         if not bad:
             break
         touched: set[int] = set()
@@ -329,33 +329,79 @@ def _resplit_regions(
             if grid in touched:
                 continue
             members = np.flatnonzero(labels == grid)
-            region = {grid} | set(
-                _shared_with(graph, np.where(labels == grid, -1, labels), members)
-            )
-            if region & touched or max(region) >= len(totals):
+            around = set(_shared_with(graph, np.where(labels == grid, -1, labels), members))
+            around -= set(locked)
+            if around & touched or (around and max(around) >= len(totals)):
                 continue
-            members = np.flatnonzero(np.isin(labels, list(region)))
-            total = int(households[members].sum())
-            before = sum(1 for g in region if not targets.in_band(totals[g]))
-            for k in dict.fromkeys([len(region), *targets.grid_counts(total)[:2]]):
-                new, _ = _bisect(
-                    induced(graph, members),
-                    households[members],
-                    k,
-                    targets,
-                    seed * 101 + round_,
-                    cancel,
+            # Smallest regions first (the grid and one neighbour with room, then all its
+            # neighbours): a fix there changes the fewest households.
+            by_room = sorted(around, key=lambda h: (totals[h], h))
+            if totals[grid] < targets.minimum:
+                by_room.reverse()
+            regions = [{grid, h} for h in by_room[:3]] + [{grid} | around]
+            for region in regions:
+                found = _resplit(
+                    graph, households, labels, region, totals, targets, seed * 101 + round_, cancel
                 )
-                new_totals = np.bincount(new, weights=households[members])
-                after = sum(1 for t in new_totals if not targets.in_band(t))
-                if after < before:
-                    ids = sorted(region) + list(range(next_label, next_label + k))
-                    next_label += k
+                if found is not None:
+                    members, new = found
+                    ids = sorted(region) + list(range(next_label, next_label + int(new.max()) + 1))
+                    next_label += int(new.max()) + 1
                     labels[members] = np.asarray(ids)[new]
                     touched |= region
                     break
         labels = _renumber(labels)
     return labels
+
+
+def _resplit(
+    graph: UnitGraph,
+    households: np.ndarray,
+    labels: np.ndarray,
+    region: set[int],
+    totals: np.ndarray,
+    targets: Targets,
+    seed: int,
+    cancel: CancelCheck | None,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """(members, new local labels) of ``region`` cut again with fewer grids out of band,
+    the new grids matched to the old (the first len(region) labels are the old grids in
+    sorted order) to keep the most households; None when no cut is better."""
+    members = np.flatnonzero(np.isin(labels, list(region)))
+    total = int(households[members].sum())
+    before = sum(1 for g in region if not targets.in_band(totals[g]))
+    old = np.searchsorted(np.asarray(sorted(region)), labels[members])
+    best: tuple[tuple[int, float], np.ndarray] | None = None
+    for k in dict.fromkeys([len(region), *targets.grid_counts(total)[:2]]):
+        new, _ = _bisect(induced(graph, members), households[members], k, targets, seed, cancel)
+        new_totals = np.bincount(new, weights=households[members])
+        after = sum(1 for t in new_totals if not targets.in_band(t))
+        if after >= before:
+            continue
+        matched, kept = _match(old, new, households[members])
+        score = (after, -kept)
+        if best is None or score < best[0]:
+            best = (score, matched)
+    return None if best is None else (members, best[1])
+
+
+def _match(old: np.ndarray, new: np.ndarray, households: np.ndarray) -> tuple[np.ndarray, float]:
+    """``new`` relabelled so that each new grid takes the id of the old grid it shares most
+    households with (one to one, largest first; unmatched ones get ids past the old
+    ones), and the households so kept."""
+    k_old, k_new = int(old.max()) + 1, int(new.max()) + 1
+    overlap = np.zeros((k_new, k_old))
+    np.add.at(overlap, (new, old), households + 1e-3)
+    mapping = np.full(k_new, -1, dtype=np.int64)
+    kept = 0.0
+    for flat in np.argsort(-overlap, axis=None, kind="stable").tolist():
+        n, o = divmod(flat, k_old)
+        if mapping[n] < 0 and o not in mapping and overlap[n, o] > 0:
+            mapping[n] = o
+            kept += overlap[n, o]
+    extra = np.flatnonzero(mapping < 0)
+    mapping[extra] = k_old + np.arange(len(extra))
+    return mapping[new], kept
 
 
 def cut_cost(state: Assignment) -> float:
@@ -453,7 +499,13 @@ def stay_close(
     rng = np.random.default_rng(seed)
     if cancel is not None and cancel():
         raise Cancelled
-    balance(state, targets, rng, max_moves=20 * graph.size + 100, cancel=cancel)
+    left = balance(state, targets, rng, max_moves=20 * graph.size + 100, cancel=cancel)
+    if left:
+        # Moves alone cannot do it: cut the grids still out of band again together with
+        # their neighbours (the rest stays as it is).
+        labels = _resplit_regions(graph, households, state.labels, targets, seed, cancel, locked)
+        state = Assignment(graph, households, labels, locked)
+        balance(state, targets, rng, max_moves=20 * graph.size + 100, cancel=cancel)
     original = labels.copy()
     refine(
         state,
