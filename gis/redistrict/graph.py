@@ -28,6 +28,10 @@ class UnitGraph:
     weight: np.ndarray
     """Cut cost of each stored edge: length, times road_factor across a road."""
     crosses_road: np.ndarray
+    unit_area: np.ndarray
+    """Area (m²) of each unit's cell."""
+    unit_perimeter: np.ndarray
+    """Perimeter (m) of each unit's cell."""
 
     @property
     def size(self) -> int:
@@ -41,7 +45,7 @@ class UnitGraph:
 
 
 def from_pairs(
-    n: int,
+    cells: np.ndarray,
     a: np.ndarray,
     b: np.ndarray,
     length_m: np.ndarray,
@@ -55,10 +59,14 @@ def from_pairs(
     cross = np.concatenate([crosses, crosses])
     order = np.lexsort((dst, src))
     src, dst, lengths, cross = src[order], dst[order], lengths[order], cross[order]
+    n = len(cells)
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
     weight = np.where(cross, lengths * road_factor, lengths)
-    return UnitGraph(indptr, dst.astype(np.int64), lengths, weight, cross)
+    return UnitGraph(
+        indptr, dst.astype(np.int64), lengths, weight, cross, shapely.area(cells),
+        shapely.length(cells),
+    )  # fmt: skip
 
 
 def build_graph(tessellation: Tessellation, road_factor: float = 0.2) -> UnitGraph:
@@ -75,7 +83,7 @@ def build_graph(tessellation: Tessellation, road_factor: float = 0.2) -> UnitGra
     keep = length >= MIN_SHARED_M
     a, b, length = a[keep], b[keep], length[keep]
     crosses = tessellation.enclosure[a] != tessellation.enclosure[b]
-    return from_pairs(len(cells), a, b, length, crosses, road_factor)
+    return from_pairs(cells, a, b, length, crosses, road_factor)
 
 
 def components(graph: UnitGraph, members: np.ndarray | None = None) -> list[np.ndarray]:
@@ -117,4 +125,6 @@ def induced(graph: UnitGraph, members: np.ndarray) -> UnitGraph:
         graph.length_m[keep],
         graph.weight[keep],
         graph.crosses_road[keep],
+        graph.unit_area[members],
+        graph.unit_perimeter[members],
     )

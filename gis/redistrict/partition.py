@@ -17,7 +17,7 @@ import numpy as np
 import pymetis
 
 from gis.redistrict.graph import UnitGraph, components, induced
-from gis.redistrict.search import Assignment, Cancelled, balance, refine
+from gis.redistrict.search import Assignment, Cancelled, balance, compact, refine
 from gis.redistrict.targets import Targets
 
 Progress = Callable[[str, float], None]
@@ -294,6 +294,7 @@ def _split_piece(
             state = Assignment(graph, households, labels, locked=set())
             left = balance(state, targets, rng, max_moves=4 * graph.size + 100, cancel=cancel)
         refine(state, targets, rng, REFINE_ROUNDS, cancel=cancel)
+        compact(state, targets, rng, REFINE_ROUNDS, cancel=cancel)
         score = (left, cut_cost(state))
         if best is None or score < best[0]:
             best = (score, state.labels.copy())

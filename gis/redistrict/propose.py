@@ -104,6 +104,24 @@ def propose(
     else:
         labels = partition(graph, tess.households, targets, options.seed, progress, cancel)
     report("grids", 0.0)
+    plan = plan_from_labels(inputs, options, tess, graph, labels, current)
+    report("done", 1.0)
+    return plan
+
+
+def plan_from_labels(
+    inputs: PlannerInputs,
+    options: ProposeOptions,
+    tess: Tessellation,
+    graph: UnitGraph,
+    labels: np.ndarray,
+    current: np.ndarray | None = None,
+) -> Plan:
+    """The plan of a unit assignment (from this engine or another): grid polygons
+    dissolved from the units, codes, per-grid and plan metrics."""
+    targets = options.targets
+    buildings = inputs.buildings
+    households = buildings["households"].to_numpy().astype(np.int64)
     polygons = _dissolve(tess.cells, labels)
     grid_of_building = labels[tess.building_unit]
     per_grid_households = np.bincount(grid_of_building, weights=households, minlength=len(polygons))
@@ -158,7 +176,6 @@ def propose(
             "assumption": buildings["assumption"].to_numpy(),
         }
     )
-    report("done", 1.0)
     return Plan(grids, assignment, summary)
 
 

@@ -224,3 +224,76 @@ def _keeps_band(total: int, change: int, targets: Targets) -> bool:
     if targets.in_band(total):
         return targets.in_band(after)
     return violation(after, targets) <= violation(total, targets)
+
+
+def compact(
+    state: Assignment,
+    targets: Targets,
+    rng: np.random.Generator,
+    rounds: int,
+    allowed: Callable[[int, int], bool] | None = None,
+    cancel: Callable[[], bool] | None = None,
+) -> int:
+    """Raise compactness with moves that keep every grid's band status: each move lowers
+    Σ P²/A over the two grids it touches (P perimeter, A area; P²/A = 4π / Polsby-Popper,
+    so the least compact grids gain most). Returns the moves made."""
+    graph = state.graph
+    count = len(state.totals)
+    labels = state.labels
+    area = np.bincount(labels, weights=graph.unit_area, minlength=count)
+    src = np.repeat(np.arange(graph.size), np.diff(graph.indptr))
+    same = labels[src] == labels[graph.indices]
+    inner = np.bincount(labels[src[same]], weights=graph.length_m[same], minlength=count)
+    perimeter = np.bincount(labels, weights=graph.unit_perimeter, minlength=count) - inner
+    lengths = [
+        graph.length_m[graph.indptr[u] : graph.indptr[u + 1]].tolist() for u in range(graph.size)
+    ]
+    made = 0
+    for _ in range(rounds):
+        if cancel is not None and cancel():
+            raise Cancelled
+        units = [u for g in range(count) for u in state.boundary_units(g)]
+        rng.shuffle(units)
+        moved = 0
+        for unit in units:
+            source = int(labels[unit])
+            if source in state.locked:
+                continue
+            shared: dict[int, float] = {}
+            for v, length in zip(state.adjacency[unit], lengths[unit], strict=True):
+                grid = int(labels[v])
+                shared[grid] = shared.get(grid, 0.0) + length
+            a_u, p_u = graph.unit_area[unit], graph.unit_perimeter[unit]
+            w = int(state.weights[unit])
+            p_source = perimeter[source] - p_u + 2 * shared.get(source, 0.0)
+            a_source = area[source] - a_u
+            if a_source <= 0:
+                continue
+            before_source = perimeter[source] ** 2 / area[source]
+            best, best_delta, best_p = -1, -1e-9, 0.0
+            for target, length in shared.items():
+                if target == source or target in state.locked:
+                    continue
+                p_target = perimeter[target] + p_u - 2 * length
+                delta = (
+                    p_source**2 / a_source
+                    + p_target**2 / (area[target] + a_u)
+                    - before_source
+                    - perimeter[target] ** 2 / area[target]
+                )
+                if (
+                    delta < best_delta
+                    and _keeps_band(state.totals[source], -w, targets)
+                    and (_keeps_band(state.totals[target], w, targets))
+                    and (allowed is None or allowed(unit, target))
+                ):
+                    best, best_delta, best_p = target, delta, p_target
+            if best >= 0 and state.can_leave(unit):
+                state.move(unit, best)
+                perimeter[source], area[source] = p_source, a_source
+                perimeter[best], area[best] = best_p, area[best] + a_u
+                moved += 1
+        made += moved
+        if moved == 0:
+            break
+    return made

@@ -1,0 +1,327 @@
+"""Redistricting benchmark: Wangge's engine against PySAL spopt's max-p and GerryChain's ReCom.
+
+All three partition the very same units — Wangge's road-bounded building tessellation and
+its adjacency graph, households as weights — and every plan is measured by the same code
+(gis.redistrict.metrics, cells dissolved by assignment): share of grids in [300, 500]
+(a grid that is one building above 500 counts as in range and is reported apart as
+oversize), Polsby-Popper, runtime, peak memory. The anchors differ only in the partition
+step, and their runtime counts only that step; Wangge's counts all of ``propose``
+(tessellation, graph, partition, polygons, metrics).
+
+- spopt: ``MaxPHeuristic`` with the household floor (300) as threshold and the unit
+  centroids as attributes (compact regions); it has no ceiling.
+- GerryChain: an initial plan by ``recursive_tree_part`` with k = households / 450 and the
+  band as population tolerance, then ReCom with a short-bursts optimiser minimising cut
+  edges (its compactness proxy). It needs every unit below the band's upper bound.
+
+Data sets: the real Lujiazui OSM buildings (households estimated), generated Kundulun
+communities (gis.demo, ≥ 100k households, clearly generated; each community solved on its
+own inside its boundary), and synthetic lattices of 10k and 100k buildings (blocks of
+buildings between streets, 20..120 households each) for runtime. Each run is a child
+process with a time cap; an anchor that fails or hits the cap says so; on the 100k lattice
+the anchors are not run (their cost on 10k already exceeds the cap).
+
+    .venv/bin/python benchmarks/redistrict.py [--kundulun-households 100000] [--sizes 10000 100000]
+        [--cap-s 300] [--skip-anchors]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import resource
+import sys
+import time
+import traceback
+from functools import partial
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from gis.redistrict import inputs as planner_files
+from gis.redistrict.graph import UnitGraph, build_graph
+from gis.redistrict.inputs import PlannerInputs
+from gis.redistrict.propose import Plan, ProposeOptions, plan_from_labels, propose
+from gis.redistrict.targets import Targets
+from gis.redistrict.tessellation import Tessellation, tessellate
+from gis.settings import PROJECT_ROOT
+
+TARGETS = Targets()
+OSM = PROJECT_ROOT / "data" / "osm"
+BOUNDARIES = PROJECT_ROOT / "data" / "boundaries"
+SEED = 20261201
+GERRYCHAIN_BURSTS = 40
+GERRYCHAIN_BURST_LENGTH = 8
+
+
+# --- data sets --------------------------------------------------------------------------
+
+
+def lujiazui() -> list[PlannerInputs]:
+    buildings = planner_files.read_buildings(OSM / "shanghai_lujiazui_buildings.geojson")
+    roads = planner_files.read_roads(OSM / "shanghai_lujiazui_roads.geojson")
+    return [planner_files.assemble(buildings, roads)]
+
+
+def kundulun(households: int) -> list[PlannerInputs]:
+    """Generated communities in the real Kundulun boundary, one input per community."""
+    from gis.demo.generate import generate_city
+
+    city = generate_city(households, SEED, BOUNDARIES)
+    buildings = city.layers["buildings"]
+    out = []
+    for community in city.layers["communities"].itertuples():
+        own = buildings[buildings["community_code"] == community.code]
+        frame = gpd.GeoDataFrame(
+            {
+                "building_id": own["code"].astype(str).to_numpy(),
+                "households": own["households"].to_numpy(),
+                "assumption": "generated",
+            },
+            geometry=own.geometry.to_numpy(),
+            crs=buildings.crs,
+        )
+        boundary = gpd.GeoDataFrame(geometry=[community.geometry], crs=buildings.crs)
+        out.append(planner_files.assemble(frame, boundary=boundary))
+    return out
+
+
+def lattice(buildings: int) -> list[PlannerInputs]:
+    """Blocks of 2 rows × 5 buildings between streets, 20..120 households each (UTM 49N)."""
+    rng = np.random.default_rng(SEED)
+    blocks = -(-buildings // 10)
+    side = int(np.ceil(np.sqrt(blocks)))
+    pitch, x0, y0 = 120.0, 400_000.0, 4_500_000.0
+    bx, by = np.divmod(np.arange(blocks), side)
+    footprints = []
+    for row in range(2):
+        for col in range(5):
+            left = x0 + bx * pitch + 4 + col * 20
+            bottom = y0 + by * pitch + 6 + row * 50
+            footprints.append(shapely.box(left, bottom, left + 14, bottom + 36))
+    geoms = np.stack(footprints, axis=1).ravel()[:buildings]
+    extent = side * pitch
+    lines = [
+        shapely.LineString([(x0 + i * pitch - 8, y0 - 10), (x0 + i * pitch - 8, y0 + extent)])
+        for i in range(1, side)
+    ] + [
+        shapely.LineString([(x0 - 10, y0 + i * pitch - 8), (x0 + extent, y0 + i * pitch - 8)])
+        for i in range(1, side)
+    ]
+    crs = "EPSG:32649"
+    frame = gpd.GeoDataFrame(
+        {
+            "building_id": [f"L{i}" for i in range(len(geoms))],
+            "households": rng.integers(20, 121, len(geoms)),
+            "assumption": "synthetic",
+        },
+        geometry=geoms,
+        crs=crs,
+    )
+    roads = gpd.GeoDataFrame(geometry=lines, crs=crs)
+    boundary = gpd.GeoDataFrame(
+        geometry=[shapely.box(x0 - 10, y0 - 10, x0 + extent, y0 + extent)], crs=crs
+    )
+    return [planner_files.assemble(frame, roads, boundary)]
+
+
+def load(name: str, size: int) -> list[PlannerInputs]:
+    if name == "lujiazui":
+        return lujiazui()
+    if name == "kundulun":
+        return kundulun(size)
+    return lattice(size)
+
+
+# --- methods ----------------------------------------------------------------------------
+
+
+def _units(inputs: PlannerInputs, options: ProposeOptions) -> tuple[Tessellation, UnitGraph]:
+    households = inputs.buildings["households"].to_numpy().astype(np.int64)
+    tess = tessellate(
+        inputs.boundary, inputs.roads, inputs.buildings.geometry.to_numpy(), households,
+        step_m=options.sample_step_m,
+    )  # fmt: skip
+    return tess, build_graph(tess, road_factor=options.road_factor)
+
+
+def spopt_labels(tess: Tessellation, graph: UnitGraph, seed: int) -> np.ndarray:
+    from libpysal.weights import W
+    from spopt.region import MaxPHeuristic
+
+    np.random.seed(seed)  # spopt draws from numpy's global generator
+    centroids = shapely.get_coordinates(shapely.centroid(tess.cells))
+    frame = gpd.GeoDataFrame(
+        {"households": tess.households, "x": centroids[:, 0], "y": centroids[:, 1]},
+        geometry=tess.cells,
+    )
+    neighbours = {u: graph.neighbours(u).tolist() for u in range(graph.size)}
+    weights = W(neighbours, silence_warnings=True)
+    model = MaxPHeuristic(
+        frame, weights, ["x", "y"], "households", TARGETS.minimum, top_n=2,
+        max_iterations_construction=99, max_iterations_sa=10,
+    )  # fmt: skip
+    model.solve()
+    labels = np.asarray(model.labels_)
+    # Units max-p leaves out (islands below the floor) become grids of their own pieces.
+    unassigned = labels <= 0 if labels.min() >= 0 else labels < 0
+    labels = np.where(unassigned, labels.max() + 1 + np.arange(len(labels)), labels)
+    return np.unique(labels, return_inverse=True)[1]
+
+
+def gerrychain_labels(tess: Tessellation, graph: UnitGraph, seed: int) -> np.ndarray:
+    import networkx as nx
+    from gerrychain import Graph, Partition
+    from gerrychain.constraints import within_percent_of_ideal_population
+    from gerrychain.optimization import SingleMetricOptimizer
+    from gerrychain.partition import recursive_tree_part
+    from gerrychain.proposals import recom
+    from gerrychain.updaters import Tally, cut_edges
+
+    total = int(tess.households.sum())
+    k = TARGETS.best_count(total)
+    target = total / k
+    epsilon = min(TARGETS.maximum - target, target - TARGETS.minimum) / target
+    nx_graph = nx.Graph()
+    for u in range(graph.size):
+        nx_graph.add_node(u, population=int(tess.households[u]))
+    for u in range(graph.size):
+        for v in graph.neighbours(u).tolist():
+            if u < v:
+                nx_graph.add_edge(u, v)
+    chain_graph = Graph.from_networkx(nx_graph)
+    assignment = recursive_tree_part(chain_graph, range(k), target, "population", epsilon, rng=seed)
+    initial = Partition(
+        chain_graph, assignment,
+        updaters={"population": Tally("population"), "cut_edges": cut_edges},
+    )  # fmt: skip
+    proposal = partial(recom, pop_col="population", pop_target=target, epsilon=epsilon,
+                       node_repeats=2, rng=seed)  # fmt: skip
+    optimizer = SingleMetricOptimizer(
+        proposal, [within_percent_of_ideal_population(initial, epsilon)], initial,
+        lambda p: len(p["cut_edges"]), maximize=False, rng=seed,
+    )  # fmt: skip
+    for _ in optimizer.short_bursts(GERRYCHAIN_BURST_LENGTH, GERRYCHAIN_BURSTS):
+        pass
+    best = optimizer.best_part.assignment
+    return np.asarray([best[u] for u in range(graph.size)], dtype=np.int64)
+
+
+# --- one run in a child process ---------------------------------------------------------
+
+
+def _run(method: str, name: str, size: int, queue: mp.Queue) -> None:
+    try:
+        communities = load(name, size)
+        options = ProposeOptions(targets=TARGETS, seed=SEED)
+        plans: list[Plan] = []
+        seconds = 0.0
+        units = 0
+        for inputs in communities:
+            if method == "wangge":
+                started = time.perf_counter()
+                plans.append(propose(inputs, options))
+                seconds += time.perf_counter() - started
+                units += len(inputs.buildings)
+                continue
+            tess, graph = _units(inputs, options)
+            units += graph.size
+            started = time.perf_counter()
+            chooser = spopt_labels if method == "spopt" else gerrychain_labels
+            labels = chooser(tess, graph, SEED)
+            seconds += time.perf_counter() - started
+            plans.append(plan_from_labels(inputs, options, tess, graph, labels))
+        queue.put({"ok": True, **_summary(plans), "runtime_s": round(seconds, 2),
+                   "units": units, "peak_mb": _peak_mb()})  # fmt: skip
+    except Exception as exc:  # reported, not raised: the benchmark goes on
+        queue.put({"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300],
+                   "trace": traceback.format_exc(limit=3)[-600:], "peak_mb": _peak_mb()})  # fmt: skip
+
+
+def _peak_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def _summary(plans: list[Plan]) -> dict:
+    grids = gpd.pd.concat([plan.grids for plan in plans], ignore_index=True)
+    oversize = grids["flag"].str.contains("oversize_building")
+    return {
+        "grids": len(grids),
+        "households": int(grids["households"].sum()),
+        "in_range_share": round(float(grids["in_range"].mean()), 4),
+        "mean_polsby_popper": round(float(grids["polsby_popper"].mean()), 4),
+        "min_polsby_popper": round(float(grids["polsby_popper"].min()), 4),
+        "max_households": int(grids.loc[~oversize, "households"].max()),
+        "oversize_buildings": int(oversize.sum()),
+        "contiguous_share": round(
+            float((shapely.get_num_geometries(grids.geometry.to_numpy()) == 1).mean()), 4
+        ),
+    }
+
+
+def run_capped(method: str, name: str, size: int, cap_s: float) -> dict:
+    context = mp.get_context("spawn")
+    queue = context.Queue()
+    child = context.Process(target=_run, args=(method, name, size, queue))
+    started = time.perf_counter()
+    child.start()
+    result: dict | None = None
+    while child.is_alive() or not queue.empty():
+        try:
+            result = queue.get(timeout=1.0)
+            break
+        except Exception:  # queue.Empty: keep waiting until the cap
+            if time.perf_counter() - started > cap_s:
+                child.terminate()
+                child.join()
+                return {"ok": False, "error": f"time cap: stopped after {cap_s:.0f} s"}
+    child.join()
+    return result or {"ok": False, "error": f"child exited with {child.exitcode}"}
+
+
+# --- main -------------------------------------------------------------------------------
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kundulun-households", type=int, default=100_000)
+    parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000])
+    parser.add_argument("--cap-s", type=float, default=300.0, help="time cap per anchor run")
+    parser.add_argument("--skip-anchors", action="store_true")
+    args = parser.parse_args()
+
+    datasets = [("lujiazui", "lujiazui", 0), ("kundulun", "kundulun", args.kundulun_households)]
+    datasets += [(f"lattice_{size}", "lattice", size) for size in args.sizes]
+    figures: dict[str, dict] = {}
+    for key, name, size in datasets:
+        row: dict = {}
+        methods = ["wangge"]
+        if not args.skip_anchors and not (name == "lattice" and size > 10_000):
+            methods += ["spopt", "gerrychain"]
+        for method in ["wangge", "spopt", "gerrychain"]:
+            prefix = "" if method == "wangge" else f"{method}_"
+            if method not in methods:
+                row[f"{prefix}status"] = "not run (its cost on 10k units exceeds the cap)"
+                continue
+            cap = args.cap_s if method != "wangge" else max(args.cap_s, 600.0)
+            result = run_capped(method, name, size, cap)
+            status = "ok" if result.pop("ok") else result.pop("error")
+            result.pop("trace", None)
+            row[f"{prefix}status"] = status
+            row.update({f"{prefix}{k}": v for k, v in result.items()})
+            print(f"{key:>16} {method:>10}: {status} "
+                  + " ".join(f"{k}={v}" for k, v in result.items()), file=sys.stderr, flush=True)  # fmt: skip
+        figures[key] = row
+    for key, row in figures.items():
+        print(f"== {key}")
+        for field, value in row.items():
+            print(f"   {field:>32}: {value}")
+    print(json.dumps(figures))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
