@@ -14,10 +14,11 @@ step, and their runtime counts only that step; Wangge's counts all of ``propose`
   band as population tolerance, then ReCom with a short-bursts optimiser minimising cut
   edges (its compactness proxy). It needs every unit below the band's upper bound.
 
-Data sets: the real Lujiazui OSM buildings (households estimated), generated Kundulun
-communities (gis.demo, ≥ 100k households, clearly generated; each community solved on its
-own inside its boundary), and synthetic lattices of 10k and 100k buildings (blocks of
-buildings between streets, 20..120 households each) for runtime. Each run is a child
+Data sets: the real Lujiazui OSM buildings (households estimated; the whole area as one
+problem), generated Kundulun communities (gis.demo, ≥ 100k households, clearly generated;
+each community solved on its own inside its boundary), and synthetic lattices of 10k and
+100k buildings (communities of 8 × 8 blocks of 10 buildings between streets, 20..120
+households each, solved community by community) for runtime. Each run is a child
 process with a time cap; an anchor that fails or hits the cap says so; on the 100k lattice
 the anchors are not run (their cost on 10k already exceeds the cap).
 
@@ -30,12 +31,11 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
+import queue as queue_module
 import resource
 import sys
 import time
-import traceback
 from functools import partial
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -89,13 +89,30 @@ def kundulun(households: int) -> list[PlannerInputs]:
     return out
 
 
+COMMUNITY_BLOCKS = 8
+"""A lattice community is 8 × 8 blocks (640 buildings, ~45k households)."""
+
+
 def lattice(buildings: int) -> list[PlannerInputs]:
-    """Blocks of 2 rows × 5 buildings between streets, 20..120 households each (UTM 49N)."""
+    """Communities of 8 × 8 blocks, each block 2 rows × 5 buildings between streets, 20..120
+    households a building (UTM 49N), ``buildings`` in all; a district is solved community
+    by community, as the product does."""
     rng = np.random.default_rng(SEED)
+    per_community = COMMUNITY_BLOCKS * COMMUNITY_BLOCKS * 10
+    out = []
+    for index, start in enumerate(range(0, buildings, per_community)):
+        count = min(per_community, buildings - start)
+        out.append(_lattice_community(count, index, rng))
+    return out
+
+
+def _lattice_community(buildings: int, index: int, rng: np.random.Generator) -> PlannerInputs:
+    pitch = 120.0
+    side = COMMUNITY_BLOCKS
+    x0 = 400_000.0 + (index % 20) * side * pitch
+    y0 = 4_500_000.0 + (index // 20) * side * pitch
     blocks = -(-buildings // 10)
-    side = int(np.ceil(np.sqrt(blocks)))
-    pitch, x0, y0 = 120.0, 400_000.0, 4_500_000.0
-    bx, by = np.divmod(np.arange(blocks), side)
+    by, bx = np.divmod(np.arange(blocks), side)
     footprints = []
     for row in range(2):
         for col in range(5):
@@ -103,18 +120,20 @@ def lattice(buildings: int) -> list[PlannerInputs]:
             bottom = y0 + by * pitch + 6 + row * 50
             footprints.append(shapely.box(left, bottom, left + 14, bottom + 36))
     geoms = np.stack(footprints, axis=1).ravel()[:buildings]
-    extent = side * pitch
+    rows = int(by.max()) + 1
+    top = y0 + rows * pitch - 8
+    right = x0 + side * pitch - 8
     lines = [
-        shapely.LineString([(x0 + i * pitch - 8, y0 - 10), (x0 + i * pitch - 8, y0 + extent)])
+        shapely.LineString([(x0 + i * pitch - 8, y0 - 8), (x0 + i * pitch - 8, top)])
         for i in range(1, side)
     ] + [
-        shapely.LineString([(x0 - 10, y0 + i * pitch - 8), (x0 + extent, y0 + i * pitch - 8)])
-        for i in range(1, side)
+        shapely.LineString([(x0 - 8, y0 + i * pitch - 8), (right, y0 + i * pitch - 8)])
+        for i in range(1, rows)
     ]
     crs = "EPSG:32649"
     frame = gpd.GeoDataFrame(
         {
-            "building_id": [f"L{i}" for i in range(len(geoms))],
+            "building_id": [f"L{index}-{i}" for i in range(len(geoms))],
             "households": rng.integers(20, 121, len(geoms)),
             "assumption": "synthetic",
         },
@@ -122,10 +141,8 @@ def lattice(buildings: int) -> list[PlannerInputs]:
         crs=crs,
     )
     roads = gpd.GeoDataFrame(geometry=lines, crs=crs)
-    boundary = gpd.GeoDataFrame(
-        geometry=[shapely.box(x0 - 10, y0 - 10, x0 + extent, y0 + extent)], crs=crs
-    )
-    return [planner_files.assemble(frame, roads, boundary)]
+    boundary = gpd.GeoDataFrame(geometry=[shapely.box(x0 - 8, y0 - 8, right, top)], crs=crs)
+    return planner_files.assemble(frame, roads, boundary)
 
 
 def load(name: str, size: int) -> list[PlannerInputs]:
@@ -166,8 +183,8 @@ def spopt_labels(tess: Tessellation, graph: UnitGraph, seed: int) -> np.ndarray:
     )  # fmt: skip
     model.solve()
     labels = np.asarray(model.labels_)
-    # Units max-p leaves out (islands below the floor) become grids of their own pieces.
-    unassigned = labels <= 0 if labels.min() >= 0 else labels < 0
+    # max-p numbers regions from 1; units it leaves out (0) each become a grid of their own.
+    unassigned = labels <= 0
     labels = np.where(unassigned, labels.max() + 1 + np.arange(len(labels)), labels)
     return np.unique(labels, return_inverse=True)[1]
 
@@ -182,7 +199,11 @@ def gerrychain_labels(tess: Tessellation, graph: UnitGraph, seed: int) -> np.nda
     from gerrychain.updaters import Tally, cut_edges
 
     total = int(tess.households.sum())
-    k = TARGETS.best_count(total)
+    # The most slack GerryChain's symmetric tolerance can have: the feasible grid count
+    # whose average is nearest the middle of the band.
+    middle = (TARGETS.minimum + TARGETS.maximum) / 2
+    counts = TARGETS.grid_counts(total) or [TARGETS.best_count(total)]
+    k = min(counts, key=lambda c: abs(total / c - middle))
     target = total / k
     epsilon = min(TARGETS.maximum - target, target - TARGETS.minimum) / target
     nx_graph = nx.Graph()
@@ -214,6 +235,8 @@ def gerrychain_labels(tess: Tessellation, graph: UnitGraph, seed: int) -> np.nda
 
 
 def _run(method: str, name: str, size: int, queue: mp.Queue) -> None:
+    """One method on one data set; after each community the figures so far go to
+    ``queue`` (so a run stopped at the time cap still reports the subset it finished)."""
     try:
         communities = load(name, size)
         options = ProposeOptions(targets=TARGETS, seed=SEED)
@@ -226,19 +249,21 @@ def _run(method: str, name: str, size: int, queue: mp.Queue) -> None:
                 plans.append(propose(inputs, options))
                 seconds += time.perf_counter() - started
                 units += len(inputs.buildings)
-                continue
-            tess, graph = _units(inputs, options)
-            units += graph.size
-            started = time.perf_counter()
-            chooser = spopt_labels if method == "spopt" else gerrychain_labels
-            labels = chooser(tess, graph, SEED)
-            seconds += time.perf_counter() - started
-            plans.append(plan_from_labels(inputs, options, tess, graph, labels))
-        queue.put({"ok": True, **_summary(plans), "runtime_s": round(seconds, 2),
-                   "units": units, "peak_mb": _peak_mb()})  # fmt: skip
+            else:
+                tess, graph = _units(inputs, options)
+                units += graph.size
+                started = time.perf_counter()
+                chooser = spopt_labels if method == "spopt" else gerrychain_labels
+                labels = chooser(tess, graph, SEED)
+                seconds += time.perf_counter() - started
+                plans.append(plan_from_labels(inputs, options, tess, graph, labels))
+            queue.put({"ok": True, "done": len(plans) == len(communities), **_summary(plans),
+                       "communities": f"{len(plans)}/{len(communities)}",
+                       "runtime_s": round(seconds, 2), "units": units,
+                       "peak_mb": _peak_mb()})  # fmt: skip
     except Exception as exc:  # reported, not raised: the benchmark goes on
-        queue.put({"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300],
-                   "trace": traceback.format_exc(limit=3)[-600:], "peak_mb": _peak_mb()})  # fmt: skip
+        queue.put({"ok": False, "done": True, "error": f"{type(exc).__name__}: {exc}"[:300],
+                   "peak_mb": _peak_mb()})  # fmt: skip
 
 
 def _peak_mb() -> float:
@@ -263,23 +288,31 @@ def _summary(plans: list[Plan]) -> dict:
 
 
 def run_capped(method: str, name: str, size: int, cap_s: float) -> dict:
+    """The run's figures; at the cap the child is stopped and the communities it finished
+    are reported as a subset (or the cap as its error when it finished none)."""
     context = mp.get_context("spawn")
     queue = context.Queue()
     child = context.Process(target=_run, args=(method, name, size, queue))
     started = time.perf_counter()
     child.start()
-    result: dict | None = None
-    while child.is_alive() or not queue.empty():
+    latest: dict | None = None
+    while True:
         try:
-            result = queue.get(timeout=1.0)
-            break
-        except Exception:  # queue.Empty: keep waiting until the cap
+            latest = queue.get(timeout=1.0)
+            if latest.pop("done"):
+                break
+        except queue_module.Empty:
+            if not child.is_alive():
+                break
             if time.perf_counter() - started > cap_s:
                 child.terminate()
-                child.join()
-                return {"ok": False, "error": f"time cap: stopped after {cap_s:.0f} s"}
+                if latest is None:
+                    latest = {"ok": False, "error": f"time cap: stopped after {cap_s:.0f} s"}
+                else:
+                    latest["subset"] = f"time cap {cap_s:.0f} s: {latest['communities']} done"
+                break
     child.join()
-    return result or {"ok": False, "error": f"child exited with {child.exitcode}"}
+    return latest or {"ok": False, "error": f"child exited with {child.exitcode}"}
 
 
 # --- main -------------------------------------------------------------------------------
