@@ -76,10 +76,14 @@ def build_graph(tessellation: Tessellation, road_factor: float = 0.2) -> UnitGra
     a, b = tree.query(cells, predicate="intersects")
     keep = a < b
     a, b = a[keep], b[keep]
-    shared = shapely.intersection(
-        shapely.boundary(cells[a]), shapely.boundary(cells[b]), grid_size=GRID_SIZE_M
+    outlines = shapely.boundary(cells)
+    length = shapely.length(shapely.intersection(outlines[a], outlines[b]))
+    # Floating-point overlay misses edges that are collinear but not vertex-identical
+    # (cells of two blocks along a road): measure those pairs again on a snapping grid.
+    doubtful = np.flatnonzero(length < MIN_SHARED_M)
+    length[doubtful] = shapely.length(
+        shapely.intersection(outlines[a[doubtful]], outlines[b[doubtful]], grid_size=GRID_SIZE_M)
     )
-    length = shapely.length(shared)
     keep = length >= MIN_SHARED_M
     a, b, length = a[keep], b[keep], length[keep]
     crosses = tessellation.enclosure[a] != tessellation.enclosure[b]

@@ -100,8 +100,14 @@ def _fix_side(
     high: int,
 ) -> bool:
     """Move boundary units between the two sides until side 0 holds low..high households,
-    keeping both sides connected. Returns whether it got there."""
+    keeping both sides connected. Returns whether it got there.
+
+    Each move takes, from the side that must shrink, a unit on the boundary that lands the
+    total in range if one can (the one with the best cut gain), else the largest that does
+    not overshoot.
+    """
     first = int(households[side == 0].sum())
+    src = np.repeat(np.arange(graph.size), np.diff(graph.indptr))
     for _ in range(2 * graph.size + 10):
         if low <= first <= high:
             return True
@@ -109,27 +115,26 @@ def _fix_side(
         source = 1 if to_first else 0
         need = (low - first) if to_first else (first - high)
         room = (high - first) if to_first else (first - low)
-        best: tuple[float, ...] | None = None
-        best_unit = -1
-        for u in np.flatnonzero(side == source).tolist():
-            w = int(households[u])
-            if w == 0 or w > room:
-                continue
-            lo, hi = graph.indptr[u], graph.indptr[u + 1]
-            across = graph.indices[lo:hi]
-            weights = graph.weight[lo:hi]
-            toward = float(weights[side[across] != source].sum())
-            if toward == 0:
-                continue
-            gain = toward - float(weights[side[across] == source].sum())
-            lands = w >= need
-            key = (lands, gain if lands else w, gain)
-            if (best is None or key > best) and _connected_without(adjacency, side, u):
-                best, best_unit = key, u
-        if best_unit < 0:
+        across = side[graph.indices] != side[src]
+        toward = np.bincount(src[across], weights=graph.weight[across], minlength=graph.size)
+        within = np.bincount(src[~across], weights=graph.weight[~across], minlength=graph.size)
+        candidates = np.flatnonzero(
+            (side == source) & (toward > 0) & (households > 0) & (households <= room)
+        )
+        if not len(candidates):
             return False
-        side[best_unit] = 1 - source
-        first += int(households[best_unit]) * (1 if to_first else -1)
+        gain = toward[candidates] - within[candidates]
+        lands = households[candidates] >= need
+        second = np.where(lands, gain, households[candidates])
+        order = np.lexsort((-gain, -second, ~lands))
+        moved = next(
+            (int(u) for u in candidates[order] if _connected_without(adjacency, side, int(u))),
+            -1,
+        )
+        if moved < 0:
+            return False
+        side[moved] = 1 - source
+        first += int(households[moved]) * (1 if to_first else -1)
     return low <= first <= high
 
 

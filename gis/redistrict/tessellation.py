@@ -75,22 +75,13 @@ def _outline_points(footprints: np.ndarray, step_m: float) -> tuple[np.ndarray, 
 
 
 def _split_block(face: BaseGeometry, coords: np.ndarray, owner: np.ndarray) -> list:
-    """The cell of each distinct owner in ``owner`` (sorted), from a Voronoi diagram."""
+    """The unclipped Voronoi region of each distinct owner in ``owner`` (sorted): the
+    union of its points' cells, which form an exact coverage (one diagram)."""
     diagram = shapely.voronoi_polygons(MultiPoint(coords), extend_to=face, ordered=True)
     pieces = shapely.get_parts(diagram)
-    shapely.prepare(face)
-    straddling = ~shapely.contains_properly(face, pieces)
-    pieces[straddling] = shapely.intersection(pieces[straddling], face)
     order = np.argsort(owner, kind="stable")
-    owners, starts = np.unique(owner[order], return_index=True)
-    groups = np.split(pieces[order], starts[1:])
-    return [shapely.coverage_union_all(_polygons(group)) for group in groups]
-
-
-def _polygons(geoms: np.ndarray) -> np.ndarray:
-    """The polygonal parts of ``geoms`` (clipping leaves stray lines and points)."""
-    parts = shapely.get_parts(geoms)
-    return parts[shapely.get_type_id(parts) == 3]
+    _, starts = np.unique(owner[order], return_index=True)
+    return [shapely.coverage_union_all(group) for group in np.split(pieces[order], starts[1:])]
 
 
 def tessellate(
@@ -107,6 +98,7 @@ def tessellate(
     coords, owner = _outline_points(footprints, step_m)
     point_block = block[owner]
     cell_of_building = np.empty(len(footprints), dtype=object)
+    split = np.zeros(len(footprints), dtype=bool)
 
     order = np.argsort(point_block, kind="stable")
     blocks_with_points, starts = np.unique(point_block[order], return_index=True)
@@ -120,8 +112,11 @@ def tessellate(
         owners = owner[members]
         cells = _split_block(faces[b], coords[members], owners)
         cell_of_building[np.unique(owners)] = cells
+        split[np.unique(owners)] = True
         if progress is not None and done % 200 == 0:
             progress("tessellation", done / len(blocks_with_points))
+    # Regions are clipped to their block in one vectorised call.
+    cell_of_building[split] = shapely.intersection(cell_of_building[split], faces[block[split]])
     if any(cell is None for cell in cell_of_building):
         raise ValueError("buildings with identical footprints: merge them first")
     empty_blocks = np.flatnonzero(buildings_per_block == 0)
