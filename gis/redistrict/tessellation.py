@@ -84,6 +84,32 @@ def _split_block(face: BaseGeometry, coords: np.ndarray, owner: np.ndarray) -> l
     return [shapely.coverage_union_all(group) for group in np.split(pieces[order], starts[1:])]
 
 
+EMPTY_PIECE_M = 100.0
+"""Blocks without buildings larger than this square (parks, water) are cut into pieces of
+about this size, so that neighbouring grids can share them instead of one grid taking a
+whole park and losing its compactness."""
+
+
+def _split_empty(faces: np.ndarray, empty: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(block of each piece, piece polygons) of the empty blocks."""
+    blocks, pieces = [empty], [faces[empty]]
+    large = empty[shapely.area(faces[empty]) > 2 * EMPTY_PIECE_M**2]
+    if len(large):
+        blocks, pieces = [np.setdiff1d(empty, large)], [faces[np.setdiff1d(empty, large)]]
+        for b in large.tolist():
+            x0, y0, x1, y1 = shapely.bounds(faces[b])
+            xs = np.arange(x0, x1, EMPTY_PIECE_M)
+            ys = np.arange(y0, y1, EMPTY_PIECE_M)
+            gx, gy = np.meshgrid(xs, ys)
+            boxes = shapely.box(gx.ravel(), gy.ravel(), gx.ravel() + EMPTY_PIECE_M,
+                                gy.ravel() + EMPTY_PIECE_M)  # fmt: skip
+            parts = shapely.get_parts(shapely.intersection(boxes, faces[b], grid_size=GRID_SIZE_M))
+            parts = parts[(shapely.get_type_id(parts) == 3) & (shapely.area(parts) > 0)]
+            blocks.append(np.full(len(parts), b))
+            pieces.append(parts)
+    return np.concatenate(blocks), np.concatenate(pieces)
+
+
 def tessellate(
     boundary: BaseGeometry,
     roads: np.ndarray,
@@ -119,8 +145,8 @@ def tessellate(
     cell_of_building[split] = shapely.intersection(cell_of_building[split], faces[block[split]])
     if any(cell is None for cell in cell_of_building):
         raise ValueError("buildings with identical footprints: merge them first")
-    empty_blocks = np.flatnonzero(buildings_per_block == 0)
-    cells = np.concatenate([cell_of_building, faces[empty_blocks]])
+    empty_blocks, empty_cells = _split_empty(faces, np.flatnonzero(buildings_per_block == 0))
+    cells = np.concatenate([cell_of_building, empty_cells])
     n = len(footprints)
     building = np.concatenate([np.arange(n), np.full(len(empty_blocks), -1)])
     enclosure = np.concatenate([block, empty_blocks])
