@@ -56,6 +56,8 @@ BOUNDARIES = PROJECT_ROOT / "data" / "boundaries"
 SEED = 20261201
 GERRYCHAIN_BURSTS = 40
 GERRYCHAIN_BURST_LENGTH = 8
+GERRYCHAIN_SEED_PLAN_TRIES = 3
+"""Seeds tried for GerryChain's initial plan on a community before it counts as failed."""
 
 
 # --- data sets --------------------------------------------------------------------------
@@ -197,6 +199,7 @@ def gerrychain_labels(tess: Tessellation, graph: UnitGraph, seed: int) -> np.nda
     from gerrychain.optimization import SingleMetricOptimizer
     from gerrychain.partition import recursive_tree_part
     from gerrychain.proposals import recom
+    from gerrychain.tree import PopulationBalanceError
     from gerrychain.updaters import Tally, cut_edges
 
     total = int(tess.households.sum())
@@ -215,7 +218,16 @@ def gerrychain_labels(tess: Tessellation, graph: UnitGraph, seed: int) -> np.nda
             if u < v:
                 nx_graph.add_edge(u, v)
     chain_graph = Graph.from_networkx(nx_graph)
-    assignment = recursive_tree_part(chain_graph, range(k), target, "population", epsilon, rng=seed)
+    assignment = None
+    for attempt in range(GERRYCHAIN_SEED_PLAN_TRIES):
+        try:
+            assignment = recursive_tree_part(
+                chain_graph, range(k), target, "population", epsilon, rng=seed + attempt
+            )
+            break
+        except PopulationBalanceError:
+            if attempt == GERRYCHAIN_SEED_PLAN_TRIES - 1:
+                raise
     initial = Partition(
         chain_graph, assignment,
         updaters={"population": Tally("population"), "cut_edges": cut_edges},
@@ -245,6 +257,7 @@ def _run(method: str, name: str, size: int, queue: mp.Queue) -> None:
         seconds = 0.0
         cpu = 0.0
         units = 0
+        failures: list[str] = []
         for inputs in communities:
             if method == "wangge":
                 started, started_cpu = time.perf_counter(), time.process_time()
@@ -254,17 +267,29 @@ def _run(method: str, name: str, size: int, queue: mp.Queue) -> None:
                 units += len(inputs.buildings)
             else:
                 tess, graph = _units(inputs, options)
-                units += graph.size
                 started, started_cpu = time.perf_counter(), time.process_time()
                 chooser = spopt_labels if method == "spopt" else gerrychain_labels
-                labels = chooser(tess, graph, SEED)
+                try:
+                    labels = chooser(tess, graph, SEED)
+                except Exception as exc:  # the anchor fails on this community: count it
+                    failures.append(f"{type(exc).__name__}: {exc}"[:120])
+                    labels = None
                 seconds += time.perf_counter() - started
                 cpu += time.process_time() - started_cpu
-                plans.append(plan_from_labels(inputs, options, tess, graph, labels))
-            queue.put({"ok": True, "done": len(plans) == len(communities), **_summary(plans),
+                if labels is not None:
+                    units += graph.size
+                    plans.append(plan_from_labels(inputs, options, tess, graph, labels))
+            tried = len(plans) + len(failures)
+            if not plans:
+                continue
+            queue.put({"ok": True, "done": tried == len(communities), **_summary(plans),
                        "communities": f"{len(plans)}/{len(communities)}",
+                       **({"failed": f"{len(failures)} communities, e.g. {failures[0]}"}
+                          if failures else {}),
                        "runtime_s": round(seconds, 2), "cpu_s": round(cpu, 2), "units": units,
                        "peak_mb": _peak_mb()})  # fmt: skip
+        if not plans:
+            raise RuntimeError(f"failed on every community, e.g. {failures[0]}")
     except Exception as exc:  # reported, not raised: the benchmark goes on
         queue.put({"ok": False, "done": True, "error": f"{type(exc).__name__}: {exc}"[:300],
                    "peak_mb": _peak_mb()})  # fmt: skip
@@ -328,6 +353,13 @@ def main() -> int:
     parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000])
     parser.add_argument("--cap-s", type=float, default=300.0, help="time cap per anchor run")
     parser.add_argument("--skip-anchors", action="store_true")
+    parser.add_argument(
+        "--only",
+        nargs="*",
+        default=[],
+        metavar="METHOD:DATASET",
+        help="run only these, e.g. gerrychain:kundulun",
+    )
     args = parser.parse_args()
 
     datasets = [("lujiazui", "lujiazui", 0), ("kundulun", "kundulun", args.kundulun_households)]
@@ -342,6 +374,8 @@ def main() -> int:
             prefix = "" if method == "wangge" else f"{method}_"
             if method not in methods:
                 row[f"{prefix}status"] = "not run (its cost on 10k units exceeds the cap)"
+                continue
+            if args.only and f"{method}:{key}" not in args.only:
                 continue
             cap = args.cap_s if method != "wangge" else max(args.cap_s, 600.0)
             result = run_capped(method, name, size, cap)
