@@ -207,6 +207,17 @@ class Settings(BaseSettings):
     ladder_horizon_s: float = 3600.0
     ladder_poll_s: float = 1.0
     ladder_lease_s: float = 60.0
+    # Redistricting (`wangge redistrict`): households per grid (min / max / ideal), the
+    # community code of proposals made from files, the buffer (m) around the buildings' hull
+    # when no boundary is given, the relative cost of a grid boundary across a road (cheap:
+    # grids follow roads), and the spacing (m) of outline points in the building tessellation.
+    redistrict_min_households: int = 300
+    redistrict_max_households: int = 500
+    redistrict_target_households: int = 450
+    redistrict_community_code: str = "000000000000"
+    redistrict_hull_buffer_m: float = 30.0
+    redistrict_road_factor: float = 0.2
+    redistrict_sample_step_m: float = 8.0
 
     # Demo city
     demo_households: int = 60_000

@@ -1,0 +1,235 @@
+"""Reading a planner's files: buildings (with or without households), roads, boundary, grids.
+
+Every layer is returned in one metric CRS (the buildings' UTM zone), ready for geometry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+from shapely.geometry.base import BaseGeometry
+
+from gis.redistrict.estimate import EstimateRules, estimate_households
+
+ID_FIELDS = ("id", "building_id", "osm_id", "code", "fid")
+GRID_CODE_FIELDS = ("code", "grid_code", "grid")
+CUT_ROAD_CLASSES = frozenset(
+    {
+        "motorway", "trunk", "primary", "secondary", "tertiary", "residential",
+        "unclassified", "living_street", "motorway_link", "trunk_link", "primary_link",
+        "secondary_link", "tertiary_link", "road", "rail",
+    }
+)  # fmt: skip
+"""Road classes (OSM ``highway`` / ``railway``, Tilezen ``kind_detail``) that are cut lines.
+Service roads, footways and paths run inside blocks and are not."""
+NOT_A_BUILDING = frozenset({"building_part", "address", "entrance"})
+"""Tilezen ``kind`` values of features that are not whole buildings."""
+
+
+class InputError(ValueError):
+    """A planner's file cannot be used; the message says what is wrong."""
+
+
+@dataclass
+class PlannerInputs:
+    """One community's inputs, all in ``crs`` (metres)."""
+
+    crs: CRS
+    buildings: gpd.GeoDataFrame
+    """Columns building_id (str), households (int), assumption (str), geometry."""
+    boundary: BaseGeometry
+    roads: np.ndarray
+    """Line geometries of the cut roads (may be empty)."""
+    current: gpd.GeoDataFrame | None = None
+    """Current grids: column code, geometry; None when not given."""
+
+
+def _read(path: Path) -> gpd.GeoDataFrame:
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    frame = gpd.read_file(path)
+    if frame.crs is None:
+        frame = frame.set_crs("EPSG:4326")
+    return frame
+
+
+def _id_column(frame: pd.DataFrame) -> str | None:
+    return next((name for name in ID_FIELDS if name in frame.columns), None)
+
+
+def read_buildings(
+    path: Path,
+    households_field: str | None = None,
+    households_csv: Path | None = None,
+    rules: EstimateRules | None = None,
+) -> gpd.GeoDataFrame:
+    """Building footprints (WGS84 or as the file says), one row per building.
+
+    Pieces sharing an id (OSM buildings cut at tile edges) are dissolved into one.
+    Without ``households_field`` households are estimated (see :mod:`estimate`); a CSV or
+    Excel file of ``id,households`` overrides any of them.
+    """
+    frame = _read(path)
+    if "kind" in frame.columns:
+        frame = frame[~frame["kind"].isin(NOT_A_BUILDING)]
+    frame = frame[frame.geom_type.isin(["Polygon", "MultiPolygon"])]
+    frame = frame[~frame.geometry.is_empty]
+    if frame.empty:
+        raise InputError(f"{path}: no building polygons")
+    id_column = _id_column(frame)
+    if id_column is None:
+        frame = frame.assign(building_id=[str(i) for i in range(len(frame))])
+    else:
+        frame = frame.assign(building_id=frame[id_column].astype(str))
+    frame = frame.assign(geometry=shapely.make_valid(frame.geometry.to_numpy()))
+    frame = frame.dissolve(by="building_id", as_index=False, aggfunc="first", sort=True)
+    metric = frame.estimate_utm_crs()
+    areas = frame.to_crs(metric).area.to_numpy()
+    if households_field is not None:
+        if households_field not in frame.columns:
+            raise InputError(f"{path}: no column {households_field!r}")
+        values = pd.to_numeric(frame[households_field], errors="coerce")
+        bad = values.isna() | (values < 0)
+        if bad.any():
+            first = frame.loc[bad, "building_id"].iloc[0]
+            raise InputError(
+                f"{path}: {int(bad.sum())} buildings without a valid {households_field!r} "
+                f"(e.g. building {first})"
+            )
+        households = values.round().astype(np.int64).to_numpy()
+        assumption = [f"{households_field} column"] * len(frame)
+    else:
+        estimate = estimate_households(frame, areas, rules or EstimateRules())
+        households, assumption = estimate.households, estimate.assumption
+    out = gpd.GeoDataFrame(
+        {"building_id": frame["building_id"], "households": households, "assumption": assumption},
+        geometry=frame.geometry.to_numpy(),
+        crs=frame.crs,
+    )
+    if households_csv is not None:
+        out = apply_overrides(out, households_csv)
+    return out
+
+
+def read_counts(path: Path) -> pd.Series:
+    """Household counts by building id from a CSV or Excel file (columns id, households)."""
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    if path.suffix.lower() in (".xlsx", ".xls"):
+        table = pd.read_excel(path, dtype={0: str})
+    else:
+        table = pd.read_csv(path, dtype=str)
+    id_column = _id_column(table)
+    if id_column is None or "households" not in table.columns:
+        raise InputError(f"{path}: needs an id column ({', '.join(ID_FIELDS)}) and households")
+    counts = pd.to_numeric(table["households"], errors="coerce")
+    if counts.isna().any() or (counts < 0).any():
+        row = int(np.flatnonzero(counts.isna() | (counts < 0))[0]) + 2
+        raise InputError(f"{path}: line {row}: households must be a whole number >= 0")
+    return pd.Series(counts.round().astype(np.int64).to_numpy(), index=table[id_column].str.strip())
+
+
+def apply_overrides(buildings: gpd.GeoDataFrame, path: Path) -> gpd.GeoDataFrame:
+    """Buildings with the counts of ``path`` replacing their households (and assumption)."""
+    counts = read_counts(path)
+    unknown = counts.index.difference(buildings["building_id"])
+    if len(unknown):
+        raise InputError(f"{path}: {len(unknown)} ids are not buildings (e.g. {unknown[0]})")
+    hit = buildings["building_id"].isin(counts.index).to_numpy()
+    out = buildings.copy()
+    ids = out.loc[hit, "building_id"]
+    out.loc[hit, "households"] = counts.loc[ids].to_numpy()
+    out.loc[hit, "assumption"] = f"counted ({path.name})"
+    return out
+
+
+def read_roads(path: Path) -> gpd.GeoDataFrame:
+    """The cut-line roads of a file: all lines, or only major classes when classes are given."""
+    frame = _read(path)
+    frame = frame[frame.geom_type.isin(["LineString", "MultiLineString"])]
+    for column in ("kind_detail", "highway", "railway"):
+        if column in frame.columns:
+            frame = frame[frame[column].isin(CUT_ROAD_CLASSES)]
+            break
+    for column in ("is_tunnel", "tunnel"):
+        if column in frame.columns:
+            tunnel = frame[column].astype(str).str.lower().isin(["true", "yes", "1"])
+            frame = frame[~tunnel]
+    return frame
+
+
+def read_boundary(path: Path) -> gpd.GeoDataFrame:
+    frame = _read(path)
+    frame = frame[frame.geom_type.isin(["Polygon", "MultiPolygon"])]
+    if frame.empty:
+        raise InputError(f"{path}: no boundary polygon")
+    return frame
+
+
+def read_grids(path: Path) -> gpd.GeoDataFrame:
+    """Grid polygons with a code (``code``/``grid_code``/``grid``, else their order)."""
+    frame = _read(path)
+    frame = frame[frame.geom_type.isin(["Polygon", "MultiPolygon"])]
+    if frame.empty:
+        raise InputError(f"{path}: no grid polygons")
+    column = next((name for name in GRID_CODE_FIELDS if name in frame.columns), None)
+    codes = frame[column].astype(str) if column else pd.Series(range(len(frame))).astype(str)
+    return gpd.GeoDataFrame(
+        {"code": codes.to_numpy()}, geometry=frame.geometry.to_numpy(), crs=frame.crs
+    )
+
+
+def _merge_identical(buildings: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """One row per footprint: identical footprints (duplicate features) are merged into the
+    first, which takes their households, so no household is lost."""
+    keys = pd.Series(shapely.to_wkb(shapely.normalize(buildings.geometry.to_numpy())))
+    first = keys.groupby(keys).transform(lambda group: group.index[0]).to_numpy()
+    if (first == np.arange(len(buildings))).all():
+        return buildings
+    out = buildings[first == np.arange(len(buildings))].copy()
+    totals = buildings.groupby(first)["households"].sum()
+    merged = buildings.groupby(first)["building_id"].agg(";".join)
+    out["households"] = totals.loc[out.index].to_numpy()
+    duplicated = merged.loc[out.index].str.contains(";").to_numpy()
+    out.loc[duplicated, "assumption"] += (
+        "; merged identical footprints " + merged.loc[out.index[duplicated]]
+    )
+    return out.reset_index(drop=True)
+
+
+def assemble(
+    buildings: gpd.GeoDataFrame,
+    roads: gpd.GeoDataFrame | None = None,
+    boundary: gpd.GeoDataFrame | None = None,
+    current: gpd.GeoDataFrame | None = None,
+    hull_buffer_m: float = 30.0,
+) -> PlannerInputs:
+    """The inputs in the buildings' UTM zone; the boundary defaults to the buffered hull.
+
+    Buildings whose footprint's inner point lies outside the boundary are left out.
+    """
+    crs = buildings.estimate_utm_crs()
+    metric = buildings.to_crs(crs).reset_index(drop=True)
+    if boundary is not None:
+        outline = shapely.union_all(boundary.to_crs(crs).geometry.to_numpy())
+    else:
+        outline = shapely.convex_hull(shapely.union_all(metric.geometry.to_numpy())).buffer(
+            hull_buffer_m
+        )
+    outline = shapely.make_valid(outline)
+    inside = shapely.contains(outline, shapely.point_on_surface(metric.geometry.to_numpy()))
+    metric = _merge_identical(metric[inside].reset_index(drop=True))
+    if metric.empty:
+        raise InputError("no building lies inside the boundary")
+    lines = np.empty(0, dtype=object)
+    if roads is not None and not roads.empty:
+        lines = shapely.intersection(roads.to_crs(crs).geometry.to_numpy(), outline)
+        lines = lines[~shapely.is_empty(lines)]
+    grids = current.to_crs(crs).reset_index(drop=True) if current is not None else None
+    return PlannerInputs(crs, metric, outline, lines, grids)
