@@ -108,6 +108,7 @@ def apply_plan(
                 f"valid_from {latest.isoformat()}",
             )
         )
+    problems += _unknown_workers(conn, grids)
     if problems:
         raise PlanRefused(problems)
     old_codes = [code for code, _ in current]
@@ -141,6 +142,26 @@ def apply_plan(
     conn.execute("DROP TABLE plan_apply_grid")
     _audit(conn, actor, plan_id, result)
     return result
+
+
+def _unknown_workers(conn: psycopg.Connection, grids: Sequence[PlanGrid]) -> list[PlanProblem]:
+    named = {(a["worker_id"], g.code) for g in grids for a in g.assignments or []}
+    known = {
+        row[0]
+        for row in conn.execute(
+            "SELECT id FROM worker WHERE id = ANY(%s) AND active", (sorted({w for w, _ in named}),)
+        )
+    }
+    return [
+        PlanProblem(
+            code,
+            "worker_unknown",
+            f"网格 {code} 指定的网格员 {worker} 不存在或已停用",
+            f"grid {code}: no active worker {worker}",
+        )
+        for worker, code in sorted(named)
+        if worker not in known
+    ]
 
 
 def multipolygon_wkb(geom: Polygon | MultiPolygon) -> bytes:
