@@ -8,6 +8,7 @@ from gis import admin, migrate
 from gis.channels import cli as channels_cli
 from gis.demo import commands as demo_commands
 from gis.loaders import cli as loaders_cli
+from gis.redistrict_apply import cli as plan_cli
 from gis.settings import get_settings
 
 
@@ -29,3 +30,4 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     loaders_cli.register(subparsers)
     demo_commands.register(subparsers)
     channels_cli.register(subparsers)
+    plan_cli.register(subparsers)

@@ -19,7 +19,7 @@ from api.scope import Subject, scope_where
 from api.users import User
 from gis.loaders.context import LoadRules
 from gis.redistrict_apply import store
-from gis.redistrict_apply.apply import PlanRefused, apply_plan
+from gis.redistrict_apply.apply import PlanRefused
 from gis.redistrict_apply.geojson import (
     BadPlanGeoJSON,
     parse_assignments,
@@ -210,32 +210,21 @@ def apply(
         valid_from = datetime.combine(valid_from, time(), ZoneInfo(settings.local_timezone))
     elif valid_from.tzinfo is None:
         valid_from = valid_from.replace(tzinfo=ZoneInfo(settings.local_timezone))
-    grids = store.plan_grids(conn, plan_id)
     overrides = body.assignments or {}
-    unknown = sorted(set(overrides) - {g.code for g in grids})
+    unknown = sorted(set(overrides) - {g.code for g in store.plan_grids(conn, plan_id)})
     if unknown:
         raise Unprocessable(f"方案中没有这些网格 (no such grids in the plan): {unknown}")
     try:
         chosen = {code: parse_assignments(code, members) for code, members in overrides.items()}
     except BadPlanGeoJSON as exc:
         raise Unprocessable(str(exc)) from exc
-    grids = [PlanGrid(g.code, g.geom, chosen.get(g.code, g.assignments)) for g in grids]
+    rules = LoadRules.from_settings(settings)
     try:
-        with conn.transaction():
-            result = apply_plan(
-                conn,
-                plan["community_code"],
-                grids,
-                valid_from,
-                user.username,
-                LoadRules.from_settings(settings),
-                plan_id,
-            )
-            store.mark_applied(
-                conn, plan_id, user.username, result, datetime.now(valid_from.tzinfo)
-            )
+        result = store.apply_draft(conn, plan_id, valid_from, user.username, rules, chosen)
     except PlanRefused as exc:
         return _refused(exc)
+    except store.StaleVersion as exc:
+        raise Conflict("方案已被应用 (the plan was applied meanwhile)") from exc
     return result.as_dict()
 
 

@@ -15,7 +15,8 @@ import psycopg
 import shapely
 from psycopg.types.json import Jsonb
 
-from gis.redistrict_apply.apply import ApplyResult, multipolygon_wkb
+from gis.loaders.context import LoadRules
+from gis.redistrict_apply.apply import ApplyResult, apply_plan, multipolygon_wkb
 from gis.redistrict_apply.validate import PlanGrid
 
 
@@ -153,3 +154,30 @@ def mark_applied(
         "metrics = metrics || jsonb_build_object('apply', %s::jsonb) WHERE id = %s",
         (applied_at, result.valid_from, actor, Jsonb(result.as_dict()), plan_id),
     )
+
+
+def apply_draft(
+    conn: psycopg.Connection,
+    plan_id: int,
+    valid_from: datetime,
+    actor: str,
+    rules: LoadRules,
+    overrides: dict[str, list[dict]] | None = None,
+) -> ApplyResult:
+    """Apply a stored draft (with per-grid worker ``overrides``) and mark it applied, in one
+    transaction (a savepoint inside the caller's). Raises PlanRefused, or StaleVersion when
+    the plan is not a draft."""
+    with conn.transaction():
+        row = conn.execute(
+            "SELECT community_code, status FROM grid_plan WHERE id = %s FOR UPDATE", (plan_id,)
+        ).fetchone()
+        if row is None or row[1] != "draft":
+            raise StaleVersion(plan_id)
+        chosen = overrides or {}
+        grids = [
+            PlanGrid(g.code, g.geom, chosen.get(g.code, g.assignments))
+            for g in plan_grids(conn, plan_id)
+        ]
+        result = apply_plan(conn, row[0], grids, valid_from, actor, rules, plan_id)
+        mark_applied(conn, plan_id, actor, result, datetime.now(valid_from.tzinfo))
+    return result
