@@ -6,6 +6,7 @@ import shapely
 from fastapi.testclient import TestClient
 from shapely.geometry import box, mapping
 
+from gis.db import connect
 from tests.api_world import COMMUNITY_A, GRID_A1, GRID_A2, login
 from tests.plan_world import CUT_LON, EAST_POINT, GRID_A3, resplit
 
@@ -29,7 +30,7 @@ def _draft(client: TestClient, headers: dict, grids=None) -> int:
     return response.json()["id"]
 
 
-def test_plan_lifecycle_and_apply(client: TestClient) -> None:
+def test_plan_lifecycle_and_apply(client: TestClient, database_url: str) -> None:
     planner = login(client, "planner")
     from_current = _draft(client, planner)
     detail = client.get(f"/api/plans/{from_current}", headers=planner).json()
@@ -84,6 +85,18 @@ def test_plan_lifecycle_and_apply(client: TestClient) -> None:
     )
     assert rolled.status_code == 200, rolled.text
     assert client.get(f"/api/plans/{plan_id}", headers=admin).json()["status"] == "superseded"
+    with connect(database_url) as conn:
+        actions = conn.execute(
+            "SELECT action, actor FROM audit_log WHERE action LIKE 'plan.%' ORDER BY id"
+        ).fetchall()
+    assert actions == [
+        ("plan.create", "planner"),
+        ("plan.create", "planner"),
+        ("plan.update", "planner"),
+        ("plan.apply", "planner"),
+        ("plan.create", "admin"),
+        ("plan.apply", "admin"),
+    ]
 
 
 def test_invalid_plans_and_bad_input_are_refused(client: TestClient) -> None:

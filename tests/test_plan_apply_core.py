@@ -133,6 +133,12 @@ def test_refusals_write_nothing(database_url: str, world) -> None:
         assert conn.execute("SELECT count(*) FROM grid WHERE valid_to IS NOT NULL").fetchone() == (
             0,
         )
+        conn.execute(
+            "INSERT INTO grid_assignment (worker_id, grid_code, role, valid_from) "
+            "VALUES ('w_b1', %s, 'part_time', '2026-07-01')",
+            (GRID_A2,),
+        )
+    assert _reasons(database_url, resplit()) == {"assignment_starts_later"}
 
 
 def test_roll_forward_by_a_second_plan(database_url: str, world) -> None:

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query, status
 from psycopg.rows import dict_row
 from pydantic import BaseModel, Field
 
+from api import audit
 from api.deps import AppSettings, Conn, CurrentUser
 from api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from api.responses import OrjsonResponse
@@ -127,6 +128,7 @@ def create_plan(body: PlanCreate, conn: Conn, user: CurrentUser) -> dict:
     plan_id = store.create_plan(
         conn, body.community_code, body.name, user.username, grids, targets, body.params
     )
+    audit.record(conn, user.username, "plan.create", "grid_plan", plan_id, {"grids": len(grids)})
     return {"id": plan_id, "version": 1}
 
 
@@ -171,12 +173,21 @@ def update_plan(plan_id: int, body: PlanUpdate, conn: Conn, user: CurrentUser) -
     _planner(user)
     plan = _plan_row(conn, user, plan_id)
     try:
-        version = store.replace_grids(conn, plan_id, body.version, _grids(body.grids))
+        grids = _grids(body.grids)
+        version = store.replace_grids(conn, plan_id, body.version, grids)
     except store.StaleVersion as exc:
         raise Conflict(
             f"方案已被修改或已应用 (plan is at version {plan['version']}, status "
             f"{plan['status']}; you sent version {body.version}): 请重新读取 reload it"
         ) from exc
+    audit.record(
+        conn,
+        user.username,
+        "plan.update",
+        "grid_plan",
+        plan_id,
+        {"version": version, "grids": len(grids)},
+    )
     return {"id": plan_id, "version": version}
 
 

@@ -108,6 +108,8 @@ def apply_plan(
                 f"valid_from {latest.isoformat()}",
             )
         )
+    else:  # (a too early valid_from would flag every assignment as well)
+        problems += _later_assignments(conn, [code for code, _ in current], valid_from)
     problems += _unknown_workers(conn, grids)
     if problems:
         raise PlanRefused(problems)
@@ -161,6 +163,27 @@ def _unknown_workers(conn: psycopg.Connection, grids: Sequence[PlanGrid]) -> lis
         )
         for worker, code in sorted(named)
         if worker not in known
+    ]
+
+
+def _later_assignments(
+    conn: psycopg.Connection, old_codes: list[str], valid_from: datetime
+) -> list[PlanProblem]:
+    """Assignments that only begin at or after ``valid_from`` cannot be ended there."""
+    rows = conn.execute(
+        "SELECT worker_id, grid_code, valid_from FROM grid_assignment WHERE grid_code = ANY(%s) "
+        "AND valid_to IS NULL AND valid_from >= %s ORDER BY grid_code, worker_id",
+        (old_codes, valid_from),
+    ).fetchall()
+    return [
+        PlanProblem(
+            code,
+            "assignment_starts_later",
+            f"网格员 {worker} 在 {code} 的任职从 {since.isoformat()} 起, 不早于生效日期",
+            f"worker {worker}'s assignment to {code} starts {since.isoformat()}, "
+            "not before valid_from",
+        )
+        for worker, code, since in rows
     ]
 
 
