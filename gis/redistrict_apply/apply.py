@@ -116,8 +116,9 @@ def apply_plan(
     old_codes = [code for code, _ in current]
     result = ApplyResult(community_code, valid_from, grids_ended=old_codes)
     _stage_new_grids(conn, grids)
+    conn.execute(_PLACE_BUILDINGS, {"community": community_code})
     moves = _assignment_moves(conn, old_codes, grids)
-    result.households_regridded = _households_regridded(conn, community_code, valid_from)
+    result.households_regridded = _households_regridded(conn)
     conn.execute(
         "UPDATE grid SET valid_to = %s WHERE community_code = %s AND valid_to IS NULL",
         (valid_from, community_code),
@@ -141,7 +142,7 @@ def apply_plan(
         "SELECT count(*) FROM task WHERE grid_code = ANY(%s) AND NOT state = ANY(%s)",
         (old_codes, list(OPEN_TASK_STATES)),
     ).fetchone()[0]
-    conn.execute("DROP TABLE plan_apply_grid")
+    conn.execute("DROP TABLE plan_apply_grid, plan_apply_building")
     _audit(conn, actor, plan_id, result)
     return result
 
@@ -210,24 +211,38 @@ def _stage_new_grids(conn: psycopg.Connection, grids: Sequence[PlanGrid]) -> Non
         )
 
 
+_PLACE_BUILDINGS = """
+CREATE TEMP TABLE plan_apply_building ON COMMIT DROP AS
+SELECT b.id, (SELECT count(*) FROM household h WHERE h.building_id = b.id) AS households,
+       (SELECT g.code FROM grid g WHERE g.community_code = %(community)s AND g.valid_to IS NULL
+        AND ST_Intersects(g.geom, b.point) ORDER BY g.code LIMIT 1) AS old_code,
+       (SELECT p.code FROM plan_apply_grid p WHERE ST_Intersects(p.geom, b.point)
+        ORDER BY p.code LIMIT 1) AS new_code
+FROM (SELECT id, ST_PointOnSurface(geom) AS point FROM building
+      WHERE community_code = %(community)s) AS b
+"""
+"""Each building of the community once: its households, its current grid and its plan grid
+(point on surface; smallest code on a shared edge), for the worker moves and the counts."""
+
 _FOLLOW_HOUSEHOLDS = """
 SELECT a.id, a.worker_id, a.role, a.grid_code, dest.code
 FROM grid_assignment a
 JOIN grid old ON old.code = a.grid_code AND old.valid_to IS NULL
-CROSS JOIN LATERAL (
+LEFT JOIN LATERAL (
     SELECT p.code FROM plan_apply_grid p
     LEFT JOIN LATERAL (
-        SELECT count(h.id) AS households FROM building b JOIN household h ON h.building_id = b.id
-        WHERE ST_Intersects(old.geom, ST_PointOnSurface(b.geom))
-          AND ST_Intersects(p.geom, ST_PointOnSurface(b.geom))
+        SELECT sum(pb.households) AS households FROM plan_apply_building pb
+        WHERE pb.old_code = old.code AND pb.new_code = p.code
     ) taken ON true
     WHERE ST_Intersects(p.geom, old.geom)
-    ORDER BY taken.households DESC, ST_Area(ST_Intersection(p.geom, old.geom)) DESC, p.code
+    ORDER BY coalesce(taken.households, 0) DESC,
+             ST_Area(ST_Intersection(p.geom, old.geom)) DESC, p.code
     LIMIT 1
-) dest
+) dest ON true
 WHERE a.grid_code = ANY(%s) AND a.valid_to IS NULL
 ORDER BY a.id
 """
+"""Where each current assignment of the old grids goes (no destination: it just ends)."""
 
 
 @dataclass(frozen=True)
@@ -236,7 +251,8 @@ class _Move:
     worker_id: str
     role: str
     from_code: str | None
-    to_code: str
+    to_code: str | None
+    """None: the assignment ends and is not continued."""
 
 
 def _assignment_moves(
@@ -247,7 +263,11 @@ def _assignment_moves(
     overridden = {g.code: g.assignments for g in grids if g.assignments is not None}
     chosen = {(a["worker_id"], a["role"]) for members in overridden.values() for a in members}
     moves = [
-        m for m in automatic if m.to_code not in overridden and (m.worker_id, m.role) not in chosen
+        m
+        for m in automatic
+        if m.to_code is not None
+        and m.to_code not in overridden
+        and (m.worker_id, m.role) not in chosen
     ]
     ending = {(m.worker_id, m.role): m for m in automatic}
     for code, members in overridden.items():
@@ -263,9 +283,9 @@ def _assignment_moves(
                 )
             )
     # An old assignment that no move keeps still ends (its worker was overridden away).
-    kept = {m.assignment_id for m in moves}
+    kept = {m.assignment_id for m in moves if m.to_code is not None}
     moves += [
-        _Move(m.assignment_id, m.worker_id, m.role, m.from_code, "")
+        _Move(m.assignment_id, m.worker_id, m.role, m.from_code, None)
         for m in automatic
         if m.assignment_id not in kept
     ]
@@ -277,7 +297,7 @@ def _move_assignments(
 ) -> list[dict]:
     ended = sorted({m.assignment_id for m in moves if m.assignment_id is not None})
     conn.execute("UPDATE grid_assignment SET valid_to = %s WHERE id = ANY(%s)", (valid_from, ended))
-    started = [m for m in moves if m.to_code]
+    started = [m for m in moves if m.to_code is not None]
     with conn.cursor() as cur:
         cur.executemany(
             "INSERT INTO grid_assignment (worker_id, grid_code, role, valid_from) "
@@ -285,24 +305,16 @@ def _move_assignments(
             [(m.worker_id, m.to_code, m.role, valid_from) for m in started],
         )
     return [
-        {"worker_id": m.worker_id, "role": m.role, "from": m.from_code, "to": m.to_code or None}
-        for m in sorted(moves, key=lambda m: (m.worker_id, m.role, m.to_code))
+        {"worker_id": m.worker_id, "role": m.role, "from": m.from_code, "to": m.to_code}
+        for m in sorted(moves, key=lambda m: (m.worker_id, m.role, m.to_code or ""))
     ]
 
 
-def _households_regridded(
-    conn: psycopg.Connection, community_code: str, valid_from: datetime
-) -> int:
-    """Households whose building point lies in a grid of another code than before."""
+def _households_regridded(conn: psycopg.Connection) -> int:
+    """Households whose building lies in a grid of another code than before."""
     return conn.execute(
-        "SELECT count(h.id) FROM building b JOIN household h ON h.building_id = b.id "
-        "LEFT JOIN LATERAL (SELECT g.code FROM grid g WHERE g.community_code = %s "
-        "AND g.valid_to IS NULL AND ST_Intersects(g.geom, ST_PointOnSurface(b.geom)) "
-        "ORDER BY g.code LIMIT 1) old ON true "
-        "LEFT JOIN LATERAL (SELECT p.code FROM plan_apply_grid p "
-        "WHERE ST_Intersects(p.geom, ST_PointOnSurface(b.geom)) ORDER BY p.code LIMIT 1) new "
-        "ON true WHERE b.community_code = %s AND old.code IS DISTINCT FROM new.code",
-        (community_code, community_code),
+        "SELECT coalesce(sum(households), 0)::bigint FROM plan_apply_building "
+        "WHERE old_code IS DISTINCT FROM new_code"
     ).fetchone()[0]
 
 
