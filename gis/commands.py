@@ -9,6 +9,7 @@ from gis.channels import cli as channels_cli
 from gis.demo import commands as demo_commands
 from gis.loaders import cli as loaders_cli
 from gis.redistrict import cli as redistrict_cli
+from gis.redistrict_apply import cli as plan_cli
 from gis.settings import get_settings
 
 
@@ -31,3 +32,4 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     demo_commands.register(subparsers)
     channels_cli.register(subparsers)
     redistrict_cli.register(subparsers)
+    plan_cli.register(subparsers)

@@ -716,3 +716,68 @@ class HouseholdVisit(Base):
     at: Mapped[datetime] = _created()
     outcome: Mapped[str] = mapped_column(Text, nullable=False)
     note: Mapped[str | None] = mapped_column(Text)
+
+
+PLAN_STATUSES = ("draft", "applied", "superseded")
+
+
+class GridPlan(Base):
+    """A planner's new grids for one community: a draft until applied as grid versions
+    (gis.redistrict_apply); a later applied plan supersedes it (roll forward, no undo)."""
+
+    __tablename__ = "grid_plan"
+    __table_args__ = (
+        CheckConstraint(_in("status", PLAN_STATUSES), name="grid_plan_status"),
+        CheckConstraint(
+            "0 < target_min AND target_min <= target AND target <= target_max",
+            name="grid_plan_targets_order",
+        ),
+        Index("grid_plan_community", "community_code", "status"),
+    )
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    community_code: Mapped[str] = mapped_column(ForeignKey("community.code"), nullable=False)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    status: Mapped[str] = mapped_column(Text, nullable=False, server_default="draft")
+    created_by: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = _created()
+    target_min: Mapped[int] = mapped_column(Integer, nullable=False, server_default="300")
+    target_max: Mapped[int] = mapped_column(Integer, nullable=False, server_default="500")
+    target: Mapped[int] = mapped_column(Integer, nullable=False, server_default="450")
+    params: Mapped[dict] = mapped_column(JSONB, nullable=False, server_default="{}")
+    metrics: Mapped[dict] = mapped_column(JSONB, nullable=False, server_default="{}")
+    applied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    applied_valid_from: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    applied_by: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
+    """Optimistic concurrency: a write names the version it read, and bumps it."""
+
+
+class GridPlanGrid(Base):
+    """One grid polygon of a plan; ``assignments`` ([{worker_id, role}]) override the
+    automatic ones (workers follow the grid that takes most of their old households)."""
+
+    __tablename__ = "grid_plan_grid"
+    __table_args__ = (CheckConstraint("code ~ '^[0-9]{15}$'", name="grid_plan_grid_code_format"),)
+    plan_id: Mapped[int] = mapped_column(
+        ForeignKey("grid_plan.id", ondelete="CASCADE"), primary_key=True
+    )
+    code: Mapped[str] = mapped_column(String(15), primary_key=True)
+    geom = mapped_column(Geometry("MULTIPOLYGON", srid=SRID, spatial_index=False), nullable=False)
+    households: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    buildings: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    assignments: Mapped[list | None] = mapped_column(JSONB)
+
+
+class GridPlanBuilding(Base):
+    """Each building's grid in a plan (the editor's unit of change), and whether it is locked."""
+
+    __tablename__ = "grid_plan_building"
+    plan_id: Mapped[int] = mapped_column(
+        ForeignKey("grid_plan.id", ondelete="CASCADE"), primary_key=True
+    )
+    building_id: Mapped[int] = mapped_column(
+        ForeignKey("building.id", ondelete="CASCADE"), primary_key=True
+    )
+    grid_code: Mapped[str] = mapped_column(String(15), nullable=False)
+    locked: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")

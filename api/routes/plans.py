@@ -1,0 +1,249 @@
+"""Grid plans (规划方案): drafts of a community's grids, validated and applied as new grid
+versions (gis.redistrict_apply; docs/planning.md). Only planners and admins use them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+import shapely
+from fastapi import APIRouter, Query, status
+from psycopg.rows import dict_row
+from pydantic import BaseModel, Field
+
+from api import audit
+from api.deps import AppSettings, Conn, CurrentUser
+from api.errors import Conflict, Forbidden, NotFound, Unprocessable
+from api.responses import OrjsonResponse
+from api.scope import Subject, scope_where
+from api.users import User
+from gis.loaders.context import LoadRules
+from gis.redistrict_apply import store
+from gis.redistrict_apply.apply import PlanRefused
+from gis.redistrict_apply.geojson import (
+    BadPlanGeoJSON,
+    parse_assignments,
+    plan_grids_from_geojson,
+)
+from gis.redistrict_apply.validate import PlanGrid, validate_plan
+
+router = APIRouter(prefix="/api/plans", tags=["plans 规划"])
+
+PLANNING_ROLES = ("planner", "admin")
+CommunityCode = Annotated[str, Field(pattern=r"^[0-9]{12}$")]
+
+
+class PlanCreate(BaseModel):
+    community_code: CommunityCode
+    name: str = Field(min_length=1, max_length=200)
+    grids: dict[str, Any] | None = Field(
+        None, description="GeoJSON FeatureCollection of grid polygons; omitted: current grids"
+    )
+    target_min: int = Field(300, gt=0)
+    target_max: int = Field(500, gt=0)
+    target: int = Field(450, gt=0)
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class PlanUpdate(BaseModel):
+    version: int = Field(description="the version read; a stale one gets 409")
+    grids: dict[str, Any]
+
+
+class PlanApply(BaseModel):
+    valid_from: date | datetime = Field(description="a date (00:00 local time) or a time")
+    assignments: dict[str, list[dict[str, Any]]] | None = Field(
+        None, description="per grid code: [{worker_id, role}], overriding the plan's"
+    )
+
+
+def _planner(user: User) -> None:
+    if user.role not in PLANNING_ROLES:
+        raise Forbidden("仅规划员和管理员可操作规划方案 (only planners and admins use plans)")
+
+
+def _community_geom(conn: Conn, user: User, code: str) -> shapely.Geometry:
+    where = scope_where(user, Subject.COMMUNITY).add("community.code = %(code)s", code=code)
+    row = conn.execute(
+        f"SELECT ST_AsBinary(community.geom) FROM community WHERE {where.sql}", where.params
+    ).fetchone()
+    if row is None:
+        raise NotFound(f"社区 {code} 不存在或无权查看 (community not found)")
+    return shapely.from_wkb(row[0])
+
+
+def _plan_row(conn: Conn, user: User, plan_id: int) -> dict:
+    row = (
+        conn.cursor(row_factory=dict_row)
+        .execute("SELECT * FROM grid_plan WHERE id = %s", (plan_id,))
+        .fetchone()
+    )
+    if row is None:
+        raise NotFound(f"方案 {plan_id} 不存在 (plan not found)")
+    _community_geom(conn, user, row["community_code"])
+    return row
+
+
+def _grids(document: dict[str, Any]) -> list[PlanGrid]:
+    try:
+        return plan_grids_from_geojson(document)
+    except BadPlanGeoJSON as exc:
+        raise Unprocessable(str(exc)) from exc
+
+
+def _summary(row: dict) -> dict:
+    keys = (
+        "id",
+        "community_code",
+        "name",
+        "status",
+        "version",
+        "created_by",
+        "created_at",
+        "updated_at",
+        "target_min",
+        "target_max",
+        "target",
+        "params",
+        "metrics",
+        "applied_at",
+        "applied_valid_from",
+        "applied_by",
+    )
+    return {key: row[key] for key in keys}
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_plan(body: PlanCreate, conn: Conn, user: CurrentUser) -> dict:
+    """A draft from posted grid polygons, or from the community's current grids."""
+    _planner(user)
+    _community_geom(conn, user, body.community_code)
+    if not body.target_min <= body.target <= body.target_max:
+        raise Unprocessable("应满足 target_min ≤ target ≤ target_max (targets out of order)")
+    grids = (
+        store.current_grids(conn, body.community_code) if body.grids is None else _grids(body.grids)
+    )
+    targets = store.Targets(body.target_min, body.target_max, body.target)
+    plan_id = store.create_plan(
+        conn, body.community_code, body.name, user.username, grids, targets, body.params
+    )
+    audit.record(conn, user.username, "plan.create", "grid_plan", plan_id, {"grids": len(grids)})
+    return {"id": plan_id, "version": 1}
+
+
+@router.get("")
+def list_plans(
+    conn: Conn,
+    user: CurrentUser,
+    community_code: Annotated[str, Query(pattern=r"^[0-9]{12}$")],
+) -> list[dict]:
+    _planner(user)
+    _community_geom(conn, user, community_code)
+    rows = (
+        conn.cursor(row_factory=dict_row)
+        .execute(
+            "SELECT * FROM grid_plan WHERE community_code = %s ORDER BY id DESC", (community_code,)
+        )
+        .fetchall()
+    )
+    return [_summary(row) for row in rows]
+
+
+@router.get("/{plan_id}")
+def plan_detail(plan_id: int, conn: Conn, user: CurrentUser) -> dict:
+    """The plan with its grids as a GeoJSON FeatureCollection (households, buildings,
+    assignments as properties) and its metrics."""
+    _planner(user)
+    plan = _summary(_plan_row(conn, user, plan_id))
+    features = conn.execute(
+        "SELECT json_build_object('type', 'Feature', 'id', code, "
+        "'geometry', ST_AsGeoJSON(geom, 7)::json, 'properties', json_build_object("
+        "'code', code, 'households', households, 'buildings', buildings, "
+        "'assignments', assignments)) FROM grid_plan_grid WHERE plan_id = %s ORDER BY code",
+        (plan_id,),
+    ).fetchall()
+    plan["grids"] = {"type": "FeatureCollection", "features": [f[0] for f in features]}
+    return plan
+
+
+@router.put("/{plan_id}")
+def update_plan(plan_id: int, body: PlanUpdate, conn: Conn, user: CurrentUser) -> dict:
+    """Replace a draft's grids; ``version`` must be the one read (else 409)."""
+    _planner(user)
+    plan = _plan_row(conn, user, plan_id)
+    try:
+        grids = _grids(body.grids)
+        version = store.replace_grids(conn, plan_id, body.version, grids)
+    except store.StaleVersion as exc:
+        raise Conflict(
+            f"方案已被修改或已应用 (plan is at version {plan['version']}, status "
+            f"{plan['status']}; you sent version {body.version}): 请重新读取 reload it"
+        ) from exc
+    audit.record(
+        conn,
+        user.username,
+        "plan.update",
+        "grid_plan",
+        plan_id,
+        {"version": version, "grids": len(grids)},
+    )
+    return {"id": plan_id, "version": version}
+
+
+@router.post("/{plan_id}/validate")
+def validate(plan_id: int, conn: Conn, user: CurrentUser, settings: AppSettings) -> dict:
+    """Every problem of the plan's grids, per grid, in Chinese and English."""
+    _planner(user)
+    plan = _plan_row(conn, user, plan_id)
+    community = _community_geom(conn, user, plan["community_code"])
+    problems = validate_plan(
+        plan["community_code"],
+        community,
+        store.plan_grids(conn, plan_id),
+        LoadRules.from_settings(settings),
+    )
+    return {"valid": not problems, "problems": [p.as_dict() for p in problems]}
+
+
+@router.post("/{plan_id}/apply")
+def apply(
+    plan_id: int, body: PlanApply, conn: Conn, user: CurrentUser, settings: AppSettings
+) -> dict:
+    """Apply a draft as new grid versions from ``valid_from``: what changed, or 422 with
+    the reasons (nothing written)."""
+    _planner(user)
+    plan = _plan_row(conn, user, plan_id)
+    if plan["status"] != "draft":
+        raise Conflict(f"方案状态为 {plan['status']}, 只能应用草稿 (only a draft can be applied)")
+    valid_from = body.valid_from
+    if not isinstance(valid_from, datetime):
+        valid_from = datetime.combine(valid_from, time(), ZoneInfo(settings.local_timezone))
+    elif valid_from.tzinfo is None:
+        valid_from = valid_from.replace(tzinfo=ZoneInfo(settings.local_timezone))
+    overrides = body.assignments or {}
+    unknown = sorted(set(overrides) - {g.code for g in store.plan_grids(conn, plan_id)})
+    if unknown:
+        raise Unprocessable(f"方案中没有这些网格 (no such grids in the plan): {unknown}")
+    try:
+        chosen = {code: parse_assignments(code, members) for code, members in overrides.items()}
+    except BadPlanGeoJSON as exc:
+        raise Unprocessable(str(exc)) from exc
+    rules = LoadRules.from_settings(settings)
+    try:
+        result = store.apply_draft(conn, plan_id, valid_from, user.username, rules, chosen)
+    except PlanRefused as exc:
+        return _refused(exc)
+    except store.StaleVersion as exc:
+        raise Conflict("方案已被应用 (the plan was applied meanwhile)") from exc
+    return result.as_dict()
+
+
+def _refused(exc: PlanRefused) -> OrjsonResponse:
+    return OrjsonResponse(
+        {
+            "detail": "方案无法应用 (the plan cannot be applied)",
+            "problems": [p.as_dict() for p in exc.problems],
+        },
+        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+    )
