@@ -113,6 +113,7 @@ def _probe_urls(world: World) -> list[str]:
         "service_request_id": world.tasks["b1"],
         "name": "0" * 32 + ".png",
         "upload_id": "00000000-0000-4000-8000-000000000000",
+        "plan_id": 1,
     }
     urls = []
     modules = [
