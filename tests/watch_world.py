@@ -72,3 +72,15 @@ def at(readings: HourlyReadings, row: int) -> datetime:
 
 def kinds(findings: list, level: str | None = None) -> list[str]:
     return [f.kind for f in findings if level is None or f.level == level]
+
+
+def one_household(readings: HourlyReadings, household: int) -> HourlyReadings:
+    """A view of one household's columns: changing it changes readings."""
+    part = slice(household, household + 1)
+    return HourlyReadings(
+        readings.start_hour,
+        readings.water_l[:, part],
+        readings.power_w[:, part],
+        readings.exits[:, part],
+        readings.entries[:, part],
+    )
