@@ -113,13 +113,17 @@ class Settings(BaseSettings):
     watch_min_samples: int = 4
     watch_default_gap_h: float = 10.0
     watch_default_exit_gap_h: float = 72.0
-    watch_min_exit_gap_h: float = 36.0
+    watch_min_exit_gap_h: float = 48.0
+    watch_exit_factor: float = 1.5
     watch_default_out_h: float = 14.0
+    # 久未归 is raised only in the evening and at night (from waking end - evening_h).
+    watch_out_margin_h: float = 3.0
+    watch_evening_h: int = 0
     watch_default_run_h: float = 3.0
     # An hour "uses water" from this many litres, and "runs water" (continuous flow) from
     # flow_min_l; electricity is in use above the learned standby + active_w.
     watch_water_min_l: float = 1.0
-    watch_flow_min_l: float = 3.0
+    watch_flow_min_l: float = 60.0
     watch_power_active_w: float = 25.0
     watch_standby_quantile: float = 0.1
     # One signal absent while another shows life: power flat at standby becomes a family

@@ -20,7 +20,7 @@ from ingest.watch.config import WatchConfig
 from ingest.watch.findings import Finding
 from ingest.watch.readings import HourlyReadings
 from ingest.watch.state import new_state
-from ingest.watch.sweep import set_away, sweep
+from ingest.watch.sweep import SweepResult, set_away, sweep
 
 TELEMETRY_COLUMNS = ("household", "timestamp", "water_l", "power_w", "door_exits", "door_entries")
 HOUR_NS = 3_600_000_000_000
@@ -114,12 +114,10 @@ def absences(frame: pd.DataFrame, households: list[str], timezone: str) -> list[
     ]
 
 
-def run_backtest(
-    readings: HourlyReadings, away: list[Absence], config: WatchConfig
-) -> list[Finding]:
+def run_backtest(readings: HourlyReadings, away: list[Absence], config: WatchConfig) -> SweepResult:
     """Sweep hour by hour; a known absence takes effect at its start hour, as it would live."""
     state = new_state(readings.water_l.shape[1])
-    cuts = sorted({a.from_hour for a in away if readings.start_hour < a.from_hour})
+    cuts = sorted({int(a.from_hour) for a in away if readings.start_hour < a.from_hour})
     found: list[Finding] = []
     begin = readings.start_hour
     for cut in [*cuts, readings.start_hour + readings.hours]:
@@ -142,7 +140,7 @@ def run_backtest(
         )
         found += result.findings
         state, begin = result.state, cut
-    return found
+    return SweepResult(found, state)
 
 
 def findings_frame(found: list[Finding], households: list[str]) -> pd.DataFrame:
@@ -170,6 +168,7 @@ def backtest_files(
         raise BacktestInputError("households: 缺少列 / missing column household")
     ids = sorted(set(listed["household"].astype(str)))
     readings = hourly_readings(read_table(telemetry), ids, timezone)
-    frame = findings_frame(run_backtest(readings, absences(listed, ids, timezone), config), ids)
+    found = run_backtest(readings, absences(listed, ids, timezone), config).findings
+    frame = findings_frame(found, ids)
     write_table(frame, out)
     return frame

@@ -3,8 +3,9 @@
 Every hour the current value of each learned signal (e.g. hours since water was last used)
 is written into the ring of its (hour of day, day type) slot, so the ring holds what that
 value was at this hour on the last RING days of this type. The threshold is factor × the
-second largest of them (robust to one odd day) + margin; a slot with fewer than
-min_samples days borrows the other day type's slot, and else the default.
+third largest of the values at this hour and the hours either side (robust to two odd
+days, smooth across the hour) + margin; a slot with fewer than min_samples days borrows
+the other day type's slot, and else the default.
 """
 
 from __future__ import annotations
@@ -24,20 +25,29 @@ def learn(state: np.ndarray, signal: int, slot: int, values: np.ndarray, mask: n
     state["ring_pos"][rows, signal, slot] = (pos + 1) % RING
 
 
-def robust_high(samples: np.ndarray, min_samples: int) -> np.ndarray:
-    """Second largest valid sample along the last axis (NaN with fewer than min_samples)."""
+def robust_high(samples: np.ndarray, min_samples: int, rank: int) -> np.ndarray:
+    """The rank-th largest valid sample along the last axis (NaN with fewer than
+    min_samples valid ones)."""
     count = (samples != EMPTY).sum(axis=-1)
     ordered = np.sort(samples, axis=-1)  # EMPTY (255) sorts last
-    index = np.clip(count - 2, 0, RING - 1)
+    index = np.clip(count - rank, 0, samples.shape[-1] - 1)
     value = np.take_along_axis(ordered, index[..., None], axis=-1)[..., 0].astype(np.float32)
-    return np.where(count >= max(min_samples, 2), value, np.nan)
+    return np.where(count >= max(min_samples, rank), value, np.nan)
 
 
 def slot_thresholds(state: np.ndarray, slot: int, other_slot: int, min_samples: int) -> np.ndarray:
-    """(households, learned signals) robust high value at slot, NaN where not yet known."""
-    here = robust_high(state["ring"][:, :, slot, :], min_samples)
-    there = robust_high(state["ring"][:, :, other_slot, :], min_samples)
-    return np.where(np.isnan(here), there, here)
+    """(households, learned signals): the third largest of the values at this hour and the
+    hours either side (3 × RING days), NaN where not yet known; a day type with too little
+    history borrows the other's."""
+
+    def pooled(centre: int) -> np.ndarray:
+        day, hour = divmod(centre, 24)
+        slots = [day * 24 + (hour + d) % 24 for d in (-1, 0, 1)]
+        ring = state["ring"][:, :, slots, :]
+        return robust_high(ring.reshape(*ring.shape[:2], -1), 3 * min_samples, 2)
+
+    here = pooled(slot)
+    return np.where(np.isnan(here), pooled(other_slot), here)
 
 
 def longest_run(state: np.ndarray, min_samples: int) -> np.ndarray:

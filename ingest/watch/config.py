@@ -19,7 +19,10 @@ class WatchConfig:
     default_gap_h: float
     default_exit_gap_h: float
     min_exit_gap_h: float
+    exit_factor: float
     default_out_h: float
+    out_margin_h: float
+    evening_h: int
     default_run_h: float
     water_min_l: float
     flow_min_l: float

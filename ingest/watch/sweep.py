@@ -115,6 +115,7 @@ def _step(
     local_hour, day_type = slot_of(hour, c.timezone)
     slot, other_slot = day_type * 24 + local_hour, (1 - day_type) * 24 + local_hour
     waking = c.waking_hours[0] <= local_hour < c.waking_hours[1]
+    evening = not c.waking_hours[0] <= local_hour < c.waking_hours[1] - c.evening_h
     away = hour < state["away_until"]
     back = state["away_until"] == hour
     resident_open = (state["open"] & _resident_mask()) != 0
@@ -185,19 +186,26 @@ def _step(
     )
     thr_w = np.where(np.isnan(thr[:, 0]), default_gap, thr[:, 0])
     thr_p = np.where(np.isnan(thr[:, 1]), default_gap, thr[:, 1])
+    exit_learned = c.exit_factor * learned[:, 2] + c.gap_margin_h
     thr_exit = np.maximum(
-        np.where(np.isnan(thr[:, 2]), c.default_exit_gap_h, thr[:, 2]), c.min_exit_gap_h
+        np.where(np.isnan(exit_learned), c.default_exit_gap_h, exit_learned), c.min_exit_gap_h
     )
-    thr_out = np.where(np.isnan(thr[:, 3]), c.default_out_h, thr[:, 3])
+    out_learned = c.gap_factor * learned[:, 3] + c.out_margin_h
+    thr_out = np.where(np.isnan(out_learned), c.default_out_h, out_learned)
     run_normal = baseline.longest_run(state, c.min_samples)
-    thr_run = np.where(np.isnan(run_normal), c.default_run_h, run_normal)
+    thr_run = np.fmax(run_normal, c.default_run_h)
 
-    # learn the values of this hour (not while away or while a case is open)
+    # learn this hour's values (not while away or while a case is open), capped at the
+    # threshold: an absence that is developing must not teach that it is normal
     at_home = place != OUT
-    baseline.learn(state, 0, slot, state["water_gap"], learnable & at_home & ok_w)
-    baseline.learn(state, 1, slot, state["power_gap"], learnable & at_home & power_ok)
-    baseline.learn(state, 2, slot, state["exit_gap"], learnable & ok_d)
-    baseline.learn(state, 3, slot, state["out_h"], learnable & ok_d)
+    baseline.learn(
+        state, 0, slot, np.minimum(state["water_gap"], thr_w), learnable & at_home & ok_w
+    )
+    baseline.learn(
+        state, 1, slot, np.minimum(state["power_gap"], thr_p), learnable & at_home & power_ok
+    )
+    baseline.learn(state, 2, slot, np.minimum(state["exit_gap"], thr_exit), learnable & ok_d)
+    baseline.learn(state, 3, slot, np.minimum(state["out_h"], thr_out), learnable & ok_d)
 
     # conditions
     water_gap, power_gap = state["water_gap"], state["power_gap"]
@@ -236,7 +244,7 @@ def _step(
         "power_standby": (power_standby, waking, used_p, power_gap, thr_p),
         "continuous_flow": (flow, True, ~flowing, run, thr_run),
         "no_exit": (at_home & ab_d, waking, n_exit > 0, state["exit_gap"], thr_exit),
-        "not_back": (not_back, True, ~out, state["out_h"], thr_out),
+        "not_back": (not_back, evening, ~out, state["out_h"], thr_out),
         "decline": (
             declined,
             True,
