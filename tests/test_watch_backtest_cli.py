@@ -73,8 +73,10 @@ def test_backtest_writes_every_detection_with_time_and_reason(
         ["H-collapse", "no_activity", "family"],
         ["H-collapse", "no_activity", "visit"],
     ]
-    assert at(readings, row(INCIDENT_DAY, 14)) < pd.Timestamp(out["at"].iloc[0]) <= at(
-        readings, row(INCIDENT_DAY, 22)
+    assert (
+        at(readings, row(INCIDENT_DAY, 14))
+        < pd.Timestamp(out["at"].iloc[0])
+        <= at(readings, row(INCIDENT_DAY, 22))
     )
     assert out["reason_zh"].iloc[0].startswith("长时间无用水用电迹象")
     assert out["signals"].iloc[0] == "water,power"
