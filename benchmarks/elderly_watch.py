@@ -58,6 +58,7 @@ from ingest.watch.state import from_bytes, to_bytes
 from ingest.watch.sweep import sweep
 
 CACHE = ROOT / "data" / "generated" / "elderly_watch"
+FAMILY_ANSWERS = 0.7
 
 
 def poisson_ci(count: int, exposure: float) -> tuple[float, float]:
@@ -120,14 +121,26 @@ def evaluate(world: World, alerts: list[tuple[int, int]], prefix: str) -> dict[s
 
 
 def wangge_alerts(
-    world: World, config: WatchConfig
+    world: World, config: WatchConfig, seed: int
 ) -> tuple[list[tuple[int, int]], int, list[bytes]]:
-    """Resident alerts as (row, household), the number of device findings, the end state."""
+    """Resident alerts as (row, household), the number of device findings, the end state.
+
+    The family answers a notice: while the resident is fine (no incident going on), the
+    family reaches them and answers "all fine" before the worker is sent with probability
+    FAMILY_ANSWERS, so that visit is not sent; during an incident nobody answers.
+    """
     result = run_backtest(world.readings, world.absences, config)
     start = world.readings.start_hour
-    alerts = [
-        (epoch_hour(f.at) - 1 - start, f.household) for f in result.findings if f.resident_alert
-    ]
+    rng = np.random.default_rng(seed)
+    alerts = []
+    for f in result.findings:
+        if not f.resident_alert:
+            continue
+        row = epoch_hour(f.at) - 1 - start
+        fine = world.scored[row, f.household]
+        if f.level == "visit" and fine and rng.random() < FAMILY_ANSWERS:
+            continue
+        alerts.append((row, f.household))
     devices = sum(not f.resident_alert for f in result.findings)
     return alerts, devices, to_bytes(result.state)
 
@@ -194,7 +207,7 @@ def main() -> int:
     )
     results: dict[str, object] = {}
     began = time.perf_counter()
-    alerts, device_findings, state = wangge_alerts(world, config)
+    alerts, device_findings, state = wangge_alerts(world, config, args.seed)
     wangge_s = time.perf_counter() - began
     results.update(evaluate(world, alerts, ""))
     results["device_findings"] = device_findings

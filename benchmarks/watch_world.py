@@ -6,7 +6,9 @@ deployments report them: late waking, nights away, trips of 1–2 weeks (the fam
 "away" for most), hospital stays (set "away" a few hours late), frugal users, fridge
 baseload (richardsonpy's cold appliances), cleaning spikes, 10-litre meter resolution,
 data gaps and dead batteries. Nights away happen in the history too (a household that
-often stays away can learn it); announced absences are only in the scored days. Incidents, at most one per household: collapse (baseload
+often stays away can learn it); announced absences are only in the scored days. "Baseload" everywhere (nobody home, asleep, collapsed) is the
+household's own night-time load of that day, so an empty flat looks like a sleeping one.
+Incidents, at most one per household: collapse (baseload
 continues), a fall with water running, not back at night, staying in for days, gradual
 decline, device outages (a meter or door controller dead, a water meter stuck).
 """
@@ -84,7 +86,10 @@ def build_world(
     active = library.active_h[pick[:, None, :], hod[None, :, :]]
     out = library.out_h[pick[:, None, :], hod[None, :, :]].copy()
     power = power * rng.lognormal(0.0, 0.25, size=n)[None, None, :]
-    baseload = power.min(axis=1, keepdims=True)
+    # what the flat draws with nobody using it (fridge cycling, standby): that day's
+    # night-time load (01:00-05:00), drawn hour by hour
+    night = power[:, 1:5, :]
+    unattended = np.take_along_axis(night, rng.integers(0, 4, size=power.shape), axis=1)
     frugal = rng.random(n) < 0.15
     scale = np.where(frugal, 0.35, rng.normal(1.0, 0.2, size=n).clip(0.5, 1.6))
     cause = np.zeros((total_days, 24, n), dtype=np.int8)
@@ -95,18 +100,18 @@ def build_world(
     for d, h in zip(*np.nonzero(late), strict=True):
         stop = min(23, first_active[d, h] + rng.integers(2, 5))
         active[d, :stop, h] = 0.0
-        power[d, :stop, h] = baseload[d, 0, h]
+        power[d, :stop, h] = unattended[d, :stop, h]
         out[d, :stop, h] = False
         cause[d, :stop, h] = CAUSES.index("late_waking")
     activity = active.transpose(0, 2, 1).reshape(-1, 24)  # (days*n, 24)
     water = water_litres(activity, np.repeat(scale[None, :], total_days, 0).reshape(-1, 1), rng)
     water = water.reshape(total_days, n, 24).transpose(0, 2, 1)
     water[out] = 0.0
-    power = np.where(out, baseload, power)
+    power = np.where(out, unattended, power)
 
     flat = lambda a: a.reshape(hours, n)  # noqa: E731 - (days, 24, n) -> (hours, n)
     water, power, out, cause = flat(water), flat(power), flat(out), flat(cause)
-    base_h = np.repeat(baseload[:, 0, :], 24, axis=0)
+    base_h = flat(unattended)
     dead = np.zeros((hours, n, 3), dtype=bool)  # water, power, door silent
     absences: list[Absence] = []
     start_hour = epoch_hour(START)
@@ -114,7 +119,7 @@ def build_world(
 
     def standby(rows: slice, h: int, why: str | None = None) -> None:
         water[rows, h] = 0.0
-        power[rows, h] = base_h[rows, h] * rng.uniform(0.95, 1.05)
+        power[rows, h] = base_h[rows, h]
         if why is not None:
             cause[rows, h] = CAUSES.index(why)
 
@@ -183,10 +188,13 @@ def build_world(
             entries[inc.start :, inc.household] = 0.0
             exits[inc.start + 1 :, inc.household] = 0.0
         if inc.kind in ("collapse", "fall_water_running"):
+            # it happens at home: one who was out comes back first
+            was_out = bool(out[inc.start - 1, inc.household])
             exits[inc.start :, inc.household] = 0.0
             entries[inc.start :, inc.household] = 0.0
+            entries[inc.start, inc.household] = float(was_out)
     used_w = water >= 1.0
-    used_p = power > base_h + 25.0
+    used_p = power > np.median(base_h, axis=0) + 25.0
     door = (exits + entries) > 0
     water = np.where(dead[:, :, 0], np.nan, water).astype(np.float32)
     power = np.where(dead[:, :, 1], np.nan, power).astype(np.float32)

@@ -112,20 +112,28 @@ class Settings(BaseSettings):
     watch_gap_margin_h: float = 2.0
     watch_min_samples: int = 4
     watch_default_gap_h: float = 10.0
+    watch_min_gap_h: float = 3.0
+    # Getting up: no use by the latest first use of the last days + morning_margin_h (a
+    # new household: default_first_use_hour) is "not up" (未起床).
+    watch_morning_margin_h: float = 3.0
+    watch_default_first_use_hour: int = 10
+    watch_up_water_l: float = 15.0
     watch_default_exit_gap_h: float = 72.0
-    watch_min_exit_gap_h: float = 48.0
+    watch_min_exit_gap_h: float = 60.0
     watch_exit_factor: float = 1.5
     watch_default_out_h: float = 14.0
-    # 久未归 is raised only in the evening and at night (from waking end - evening_h).
+    # 久未归 is raised only at night: out past the usual + margin in these local hours.
     watch_out_margin_h: float = 3.0
-    watch_evening_h: int = 0
+    watch_not_back_hours: tuple[int, int] = (0, 7)
     watch_default_run_h: float = 3.0
     # An hour "uses water" from this many litres, and "runs water" (continuous flow) from
-    # flow_min_l; electricity is in use above the learned standby + active_w.
+    # flow_min_l; electricity is in use above the learned standby + active_w, standby being
+    # the standby_quantile of the power in the unattended (night) hours.
     watch_water_min_l: float = 1.0
     watch_flow_min_l: float = 60.0
     watch_power_active_w: float = 25.0
-    watch_standby_quantile: float = 0.1
+    watch_standby_quantile: float = 0.9
+    watch_unattended_hours: tuple[int, int] = (1, 5)
     # One signal absent while another shows life: power flat at standby becomes a family
     # notice past single_factor × normal (and single_min_h); water at zero becomes a
     # "meter stuck?" device task instead (a resident using power and no water for a day is
@@ -135,6 +143,9 @@ class Settings(BaseSettings):
     # A device that sent nothing for this long is offline (a device task); a power meter
     # reading 0 W (no fridge either) this long is stuck or cut off.
     watch_device_offline_h: float = 3.0
+    # With the door offline (whereabouts unknown) or only one in-home signal working, an
+    # absence must be this many times longer than normal.
+    watch_unsure_factor: float = 2.0
     watch_power_stuck_h: float = 3.0
     # Severity ladder: first a family notice, then the grid worker after family_wait_h if
     # the case is still open (family_first=False: straight to the worker).

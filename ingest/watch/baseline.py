@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ingest.watch.state import EMPTY, RING
+from ingest.watch.state import EMPTY, FIRST_RING, RING
 
 
 def learn(state: np.ndarray, signal: int, slot: int, values: np.ndarray, mask: np.ndarray) -> None:
@@ -36,15 +36,22 @@ def robust_high(samples: np.ndarray, min_samples: int, rank: int) -> np.ndarray:
 
 
 def slot_thresholds(state: np.ndarray, slot: int, other_slot: int, min_samples: int) -> np.ndarray:
-    """(households, learned signals): the third largest of the values at this hour and the
-    hours either side (3 × RING days), NaN where not yet known; a day type with too little
-    history borrows the other's."""
+    """(households, learned signals): the fourth largest of the values at this hour and the
+    hours either side on earlier days (so one odd day, which shows in all three, is passed
+    over), NaN where not yet known; a day
+    type with too little history borrows the other's. The hour before was learned today
+    already: its newest value is left out, or an absence would teach itself as it grows."""
 
     def pooled(centre: int) -> np.ndarray:
         day, hour = divmod(centre, 24)
-        slots = [day * 24 + (hour + d) % 24 for d in (-1, 0, 1)]
-        ring = state["ring"][:, :, slots, :]
-        return robust_high(ring.reshape(*ring.shape[:2], -1), 3 * min_samples, 2)
+        before, after = day * 24 + (hour - 1) % 24, day * 24 + (hour + 1) % 24
+        earlier = state["ring"][:, :, before, :].copy()
+        newest = (state["ring_pos"][:, :, before].astype(np.int64) - 1) % RING
+        np.put_along_axis(earlier, newest[..., None], EMPTY, axis=-1)
+        ring = np.concatenate(
+            [earlier, state["ring"][:, :, centre, :], state["ring"][:, :, after, :]], axis=-1
+        )
+        return robust_high(ring, 3 * min_samples, 4)
 
     here = pooled(slot)
     return np.where(np.isnan(here), pooled(other_slot), here)
@@ -63,3 +70,19 @@ def push_run(state: np.ndarray, mask: np.ndarray) -> None:
     pos = state["run_pos"][rows]
     state["run_ring"][rows, pos] = np.minimum(state["run_today"][rows], EMPTY - 1).astype(np.uint8)
     state["run_pos"][rows] = (pos + 1) % RING
+
+
+def learn_first_use(state: np.ndarray, day_type: int, hours: int, mask: np.ndarray) -> None:
+    """Record that the households in mask were first up ``hours`` after DAY_START."""
+    rows = np.flatnonzero(mask)
+    pos = state["first_pos"][rows, day_type]
+    state["first_ring"][rows, day_type, pos] = hours
+    state["first_pos"][rows, day_type] = (pos + 1) % FIRST_RING
+
+
+def latest_first_use(state: np.ndarray, day_type: int, min_samples: int) -> np.ndarray:
+    """Latest first use of the window (hours after DAY_START), NaN without history; a day
+    type with too little history borrows the other's."""
+    here = robust_high(state["first_ring"][:, day_type, :], min_samples, 1)
+    there = robust_high(state["first_ring"][:, 1 - day_type, :], min_samples, 1)
+    return np.where(np.isnan(here), there, here)

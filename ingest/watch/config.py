@@ -17,20 +17,26 @@ class WatchConfig:
     gap_margin_h: float
     min_samples: int
     default_gap_h: float
+    min_gap_h: float
+    morning_margin_h: float
+    default_first_use_hour: int
+    up_water_l: float
     default_exit_gap_h: float
     min_exit_gap_h: float
     exit_factor: float
     default_out_h: float
     out_margin_h: float
-    evening_h: int
+    not_back_hours: tuple[int, int]
     default_run_h: float
     water_min_l: float
     flow_min_l: float
     power_active_w: float
     standby_quantile: float
+    unattended_hours: tuple[int, int]
     single_factor: float
     single_min_h: float
     device_offline_h: float
+    unsure_factor: float
     power_stuck_h: float
     family_first: bool
     family_wait_h: float

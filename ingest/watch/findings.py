@@ -11,6 +11,7 @@ Level = Literal["family", "visit", "device"]
 KINDS = (
     # resident kinds, most serious first: one open case hides the ones after it
     "no_activity",  # water and/or power absent longer than normal, nobody went out
+    "not_up",  # no sign of getting up by this household's latest usual first use + margin
     "continuous_flow",  # water running longer than this household's longest normal run
     "not_back",  # 久未归: out past the usual return time
     "no_exit",  # 久未出: no door exit for longer than normal for this person
@@ -28,6 +29,7 @@ RESIDENT_KINDS = frozenset(KINDS) - DEVICE_KINDS
 
 TITLES: dict[str, tuple[str, str]] = {
     "no_activity": ("长时间无用水用电迹象", "No sign of water or electricity use for too long"),
+    "not_up": ("早晨迟迟无起床迹象", "No sign of getting up this morning"),
     "power_standby": ("用电长时间处于待机水平", "Electricity flat at standby for too long"),
     "continuous_flow": ("持续用水不停", "Water running without a break"),
     "no_exit": ("久未出门", "Has not gone out for longer than usual"),
@@ -53,9 +55,11 @@ class Finding:
     kind: str
     level: Level
     hours: float
-    """How long the condition has lasted (the gap, run or absence), in hours."""
+    """How long the condition has lasted (the gap, run or absence), in hours; for not_up
+    the local hour of day."""
     normal_h: float
-    """The household's threshold it passed, in hours (0 for device findings)."""
+    """The household's threshold it passed, in hours (0 for device findings); for not_up
+    the local hour by which this household is normally up."""
     signals: tuple[str, ...]
     """The signals that are abnormal (water, power, door)."""
 
@@ -65,10 +69,16 @@ class Finding:
 
     def reason_zh(self) -> str:
         title = TITLES[self.kind][0]
+        if self.kind == "not_up":
+            return (
+                f"{title}: 已到 {self.hours:.0f} 点 (该户通常 {self.normal_h:.0f} 点前已有用水用电)"
+            )
         return f"{title}: 已持续 {self.hours:.0f} 小时 (该户正常不超过 {self.normal_h:.0f} 小时)"
 
     def reason_en(self) -> str:
         title = TITLES[self.kind][1]
+        if self.kind == "not_up":
+            return f"{title}: {self.hours:.0f}:00 (normally up by {self.normal_h:.0f}:00)"
         return (
             f"{title}: {self.hours:.0f} h (normal for this household: up to {self.normal_h:.0f} h)"
         )

@@ -16,14 +16,18 @@ import numpy as np
 
 from ingest.watch.findings import KINDS
 
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2
 RING = 8
 """Days of history kept per (signal, slot): a sliding window that forgets older routines."""
+FIRST_RING = 16
+"""Days of getting-up times kept per day type (a late morning is rarer than an hour's gap)."""
 SLOTS = 48
 """Hour of day × day type (0: working day, 1: rest day)."""
-LEARNED = ("water_gap", "power_gap", "exit_gap", "out_h")
+LEARNED = ("quiet_gap", "power_gap", "exit_gap", "out_h")
 """Signals whose value at each slot is learned (index into ring's second axis)."""
 DEVICES = ("water", "power", "door")
+DAY_START = 4
+"""Local hour at which a new day of getting up begins (state["up"] is cleared)."""
 EMPTY = 255
 """An unused ring cell (values are hours, capped at 254)."""
 
@@ -32,7 +36,8 @@ NEVER = -1
 STATE_DTYPE = np.dtype(
     [
         ("hour", np.int32),  # next epoch hour to process; NEVER for a new household
-        ("water_gap", np.float32),  # hours since water was last used (observed hours)
+        ("quiet_gap", np.float32),  # hours at home since water or power was last in use
+        ("water_gap", np.float32),  # hours at home since water was last used
         ("power_gap", np.float32),  # hours since electricity was last above standby
         ("exit_gap", np.float32),  # hours since the last door exit
         ("door_gap", np.float32),  # hours since any door passage
@@ -50,6 +55,13 @@ STATE_DTYPE = np.dtype(
         ("standby_w", np.float32),  # learned standby (fridge) load, NaN until first reading
         ("ring", np.uint8, (len(LEARNED), SLOTS, RING)),
         ("ring_pos", np.uint8, (len(LEARNED), SLOTS)),
+        ("up", np.bool_),  # in-home activity or a passage since DAY_START today
+        (
+            "first_ring",
+            np.uint8,
+            (2, FIRST_RING),
+        ),  # hours after DAY_START of the first use, by day type
+        ("first_pos", np.uint8, (2,)),
         ("run_ring", np.uint8, (RING,)),
         ("run_pos", np.uint8),
         ("open", np.uint16),  # bit per finding kind with an open case
@@ -69,6 +81,7 @@ def new_state(n: int) -> np.ndarray:
     state["standby_w"] = np.nan
     state["ring"] = EMPTY
     state["run_ring"] = EMPTY
+    state["first_ring"] = EMPTY
     state["case_since"] = NEVER
     state["quiet_until"] = NEVER
     state["away_until"] = NEVER

@@ -9,8 +9,10 @@ Decisions, per household and hour (docs/elderly-watch.md explains why):
 - in-home life signals are water and electricity above the learned standby; door passages
   say whether the resident is home or out. An absence is judged against what this
   household's value is at this hour of day and day type (baseline.py).
-- no_activity: every working in-home signal absent beyond normal, the resident not out,
-  no door passage meanwhile. With water, power and door all beyond normal it goes straight
+- not_up: no sign of getting up by this household's latest usual first use + a margin
+  (this is how a collapse in the evening or at night is found).
+- no_activity (waking hours): no water, electricity or door passage for longer than is
+  normal at this hour for this household once it was up, the resident not out. With water, power and door all beyond normal it goes straight
   to the grid worker; otherwise the family is asked first (family_first).
 - one signal absent while another shows life never wakes anyone at night: power flat at
   standby is a daytime family notice, water at zero is a stuck meter (a device task).
@@ -30,14 +32,16 @@ from ingest.watch import baseline
 from ingest.watch.config import WatchConfig
 from ingest.watch.findings import DEVICE_KINDS, KIND, KINDS, Finding, Level
 from ingest.watch.readings import HourlyReadings, hour_start, slot_of
-from ingest.watch.state import HOME, NEVER, OUT
+from ingest.watch.state import DAY_START, HOME, NEVER, OUT
 
 WATER, POWER, DOOR = 1, 2, 4
 """Bits of state["seen"] (devices that ever reported)."""
 LEVELS: tuple[Level, ...] = ("family", "visit", "device")
 FAMILY, VISIT, DEVICE = 1, 2, 3
 """case_level values (0: no case)."""
-NIGHT_ESCALATION = frozenset({"no_activity", "not_back"})
+LIFE_H = 6.0
+"""Electricity used within this many hours: the resident is clearly up and about."""
+NIGHT_ESCALATION = frozenset({"no_activity", "not_up", "not_back"})
 """Kinds whose family notice may turn into a visit during quiet hours."""
 
 
@@ -115,13 +119,15 @@ def _step(
     local_hour, day_type = slot_of(hour, c.timezone)
     slot, other_slot = day_type * 24 + local_hour, (1 - day_type) * 24 + local_hour
     waking = c.waking_hours[0] <= local_hour < c.waking_hours[1]
-    evening = not c.waking_hours[0] <= local_hour < c.waking_hours[1] - c.evening_h
+    night = c.not_back_hours[0] <= local_hour < c.not_back_hours[1]
     away = hour < state["away_until"]
     back = state["away_until"] == hour
     resident_open = (state["open"] & _resident_mask()) != 0
     learnable = ~away & ~resident_open
     if local_hour == 0:
         _new_day(state, learnable)
+    if local_hour == DAY_START:
+        state["up"] = False
 
     # devices
     reported = np.stack([~np.isnan(water_l), ~np.isnan(power_w), ~np.isnan(exits)], axis=1)
@@ -132,24 +138,29 @@ def _step(
     since += 1.0
     since[reported] = 0.0
     seen = state["seen"]
-    ok_w = ((seen & WATER) != 0) & (since[:, 0] < c.device_offline_h)
-    ok_p = ((seen & POWER) != 0) & (since[:, 1] < c.device_offline_h)
-    ok_d = ((seen & DOOR) != 0) & (since[:, 2] < c.device_offline_h)
+    online = ((seen[:, None] & np.array([WATER, POWER, DOOR], dtype=np.uint8)) != 0) & (
+        since < c.device_offline_h
+    )
+    ok_w, ok_p, ok_d = online[:, 0].copy(), online[:, 1], online[:, 2]
     has_w, has_p, has_d = reported[:, 0], reported[:, 1], reported[:, 2]
 
-    # standby load: a low quantile of the hourly power, exponentially forgotten
+    # standby: what the flat draws while its resident sleeps (fridge cycling, standby
+    # appliances), a high quantile of the power in the unattended hours, exponentially
+    # forgotten; electricity is "in use" only above it
     standby = state["standby_w"]
     positive = has_p & (power_w > 0)
-    fresh = positive & np.isnan(standby)
-    standby[fresh] = power_w[fresh]
-    tracked = positive & ~fresh
-    below = (power_w < standby).astype(np.float32)
-    scale = np.maximum(standby, 10.0) * np.float32(0.03)
-    standby[tracked] += (scale * (c.standby_quantile - below))[tracked]
+    if c.unattended_hours[0] <= local_hour < c.unattended_hours[1]:
+        fresh = positive & np.isnan(standby)
+        standby[fresh] = power_w[fresh]
+        tracked = positive & ~fresh & learnable
+        below = (power_w < standby).astype(np.float32)
+        scale = np.maximum(standby, 10.0) * np.float32(0.05)
+        standby[tracked] += (scale * (c.standby_quantile - below))[tracked]
     zero_power = state["zero_power_h"]
     zero_power += (has_p & (power_w <= 0)).astype(np.float32)
     zero_power[positive] = 0.0
-    power_ok = ok_p & (zero_power < c.power_stuck_h)
+    power_ok = ok_p & (zero_power < c.power_stuck_h) & ~_is_open(state, "meter_stuck_power")
+    ok_w &= ~_is_open(state, "meter_stuck_water")
 
     # use and whereabouts
     water = np.nan_to_num(water_l)
@@ -158,14 +169,26 @@ def _step(
     used_p = positive & (power_w > np.nan_to_num(standby) + c.power_active_w)
     n_exit, n_entry = np.nan_to_num(exits), np.nan_to_num(entries)
     place = state["place"]
-    place[used_w | used_p] = HOME
+    # real water use shows somebody is home even if the door missed them coming in
+    # (electricity does not: a fridge or a timer switches on by itself)
+    place[has_w & (water >= c.up_water_l)] = HOME
     place[n_exit > n_entry] = OUT
     place[(n_entry > 0) & (n_entry >= n_exit)] = HOME
     state["active_today"] += (used_w | used_p).astype(np.float32)
+    sign_of_life = used_w | used_p | (n_exit + n_entry > 0)
+    # up for the day: electricity, a passage or real water use (one flush at night or a
+    # 10-litre meter step is not getting up)
+    got_up = used_p | (n_exit + n_entry > 0) | (has_w & (water >= c.up_water_l))
+    if local_hour >= DAY_START:
+        woke = ~state["up"] & got_up & learnable
+        baseline.learn_first_use(state, day_type, local_hour - DAY_START, woke)
+    up = state["up"]
+    up |= got_up
 
     # absences count only hours at home: a walk does not make the flat look empty
     out = place == OUT
     home_now = ~out
+    _advance(state["quiet_gap"], sign_of_life | back, (has_w | (has_p & power_ok)) & home_now)
     _advance(state["water_gap"], used_w | back, has_w & home_now)
     _advance(state["power_gap"], used_p | back, has_p & power_ok & home_now)
     _advance(state["exit_gap"], (n_exit > 0) | back, has_d & home_now)
@@ -180,12 +203,14 @@ def _step(
     # what is normal here and now
     learned = baseline.slot_thresholds(state, slot, other_slot, c.min_samples)
     thr = c.gap_factor * learned + c.gap_margin_h
-    night_len = 24 - (c.waking_hours[1] - c.waking_hours[0])
-    default_gap = c.default_gap_h + (
-        night_len if c.waking_hours[0] <= local_hour < c.waking_hours[0] + c.default_gap_h else 0
+    thr_q = np.maximum(np.where(np.isnan(thr[:, 0]), c.default_gap_h, thr[:, 0]), c.min_gap_h)
+    thr_p = np.where(np.isnan(thr[:, 1]), c.default_gap_h, thr[:, 1])
+    latest_up = baseline.latest_first_use(state, day_type, c.min_samples)
+    up_by = DAY_START + np.where(
+        np.isnan(latest_up),
+        c.default_first_use_hour - DAY_START,
+        latest_up + c.morning_margin_h,
     )
-    thr_w = np.where(np.isnan(thr[:, 0]), default_gap, thr[:, 0])
-    thr_p = np.where(np.isnan(thr[:, 1]), default_gap, thr[:, 1])
     exit_learned = c.exit_factor * learned[:, 2] + c.gap_margin_h
     thr_exit = np.maximum(
         np.where(np.isnan(exit_learned), c.default_exit_gap_h, exit_learned), c.min_exit_gap_h
@@ -195,35 +220,42 @@ def _step(
     run_normal = baseline.longest_run(state, c.min_samples)
     thr_run = np.fmax(run_normal, c.default_run_h)
 
-    # learn this hour's values (not while away or while a case is open), capped at the
-    # threshold: an absence that is developing must not teach that it is normal
+    # learn this hour's values (not while away or while a case is open; in-home gaps only
+    # once the resident was up today), and only values within what would raise a case: an
+    # absence that is developing must not teach that it is normal
+    at_home = (place != OUT) & up
+    quiet, power_gap, exit_gap, out_h = (
+        state[name] for name in ("quiet_gap", "power_gap", "exit_gap", "out_h")
+    )
+    power_cap = c.single_factor * thr_p
+    baseline.learn(
+        state, 0, slot, quiet, learnable & at_home & (ok_w | power_ok) & (quiet <= thr_q)
+    )
+    baseline.learn(
+        state, 1, slot, power_gap, learnable & at_home & power_ok & (power_gap <= power_cap)
+    )
     at_home = place != OUT
-    baseline.learn(
-        state, 0, slot, np.minimum(state["water_gap"], thr_w), learnable & at_home & ok_w
-    )
-    baseline.learn(
-        state, 1, slot, np.minimum(state["power_gap"], thr_p), learnable & at_home & power_ok
-    )
-    baseline.learn(state, 2, slot, np.minimum(state["exit_gap"], thr_exit), learnable & ok_d)
-    baseline.learn(state, 3, slot, np.minimum(state["out_h"], thr_out), learnable & ok_d)
+    baseline.learn(state, 2, slot, exit_gap, learnable & ok_d & (exit_gap <= thr_exit))
+    baseline.learn(state, 3, slot, out_h, learnable & ok_d & (out_h <= thr_out))
+
+    # whereabouts unknown (door offline) or one in-home signal left: ask for more
+    unsure = np.where(~ok_d | ~(ok_w & power_ok), np.float32(c.unsure_factor), np.float32(1.0))
+    thr_q, thr_p = thr_q * unsure, thr_p * unsure
+    up_by = up_by + (unsure - 1) * c.morning_margin_h
 
     # conditions
-    water_gap, power_gap = state["water_gap"], state["power_gap"]
-    ab_w = ok_w & (water_gap > thr_w)
+    quiet_gap, water_gap, power_gap = state["quiet_gap"], state["water_gap"], state["power_gap"]
+    ab_q = (ok_w | power_ok) & (quiet_gap > thr_q)
     ab_p = power_ok & (power_gap > thr_p)
     ab_d = ok_d & (state["exit_gap"] > thr_exit)
     n_ok = ok_w.astype(np.int8) + power_ok
-    n_ab = ab_w.astype(np.int8) + ab_p
-    silent_for = np.where(
-        ab_w & ab_p, np.minimum(water_gap, power_gap), np.where(ab_w, water_gap, power_gap)
-    )
-    door_quiet = ~ok_d | (state["door_gap"] >= silent_for)
-    no_activity = at_home & (n_ok >= 1) & (n_ab == n_ok) & door_quiet
-    strong = no_activity & (n_ok == 2) & ab_d
+    no_activity = up & at_home & ab_q
+    not_up = ~up & at_home & (n_ok >= 1) & (local_hour >= DAY_START) & (local_hour >= up_by)
+    strong = (no_activity | not_up) & (n_ok == 2) & ab_d
     single_p = power_gap > np.maximum(c.single_factor * thr_p, c.single_min_h)
-    single_w = water_gap > np.maximum(c.single_factor * thr_w, c.single_min_h)
-    power_standby = at_home & ok_w & ~ab_w & ab_p & single_p
-    stuck_water = at_home & power_ok & ~ab_p & ok_w & single_w
+    single_w = water_gap > np.maximum(c.single_factor * thr_q, c.single_min_h)
+    power_standby = at_home & ok_w & ~ab_q & ab_p & single_p
+    stuck_water = at_home & power_ok & (power_gap <= LIFE_H) & ok_w & single_w
     flow = run > thr_run
     not_back = out & ok_d & (state["out_h"] > thr_out)
     declined = (state["days"] >= 21) & (state["ema7"] < c.decline_ratio * state["ema28"])
@@ -236,15 +268,22 @@ def _step(
     ] = {
         "no_activity": (
             no_activity,
-            True,
+            waking,
             used_w | used_p | door_passage | out,
-            silent_for,
-            np.where(ab_w, thr_w, thr_p),
+            quiet_gap,
+            thr_q,
+        ),
+        "not_up": (
+            not_up,
+            True,
+            sign_of_life,
+            np.full(state.shape, local_hour, dtype=np.float32),
+            up_by,
         ),
         "power_standby": (power_standby, waking, used_p, power_gap, thr_p),
         "continuous_flow": (flow, True, ~flowing, run, thr_run),
         "no_exit": (at_home & ab_d, waking, n_exit > 0, state["exit_gap"], thr_exit),
-        "not_back": (not_back, evening, ~out, state["out_h"], thr_out),
+        "not_back": (not_back, night, ~out, state["out_h"], thr_out),
         "decline": (
             declined,
             True,
@@ -252,9 +291,9 @@ def _step(
             state["ema7"],
             state["ema28"],
         ),
-        "device_offline_water": (seen_w & ~ok_w, True, has_w, since[:, 0], None),
-        "device_offline_power": (seen_p & ~ok_p, True, has_p, since[:, 1], None),
-        "device_offline_door": (seen_d & ~ok_d, True, has_d, since[:, 2], None),
+        "device_offline_water": (seen_w & ~online[:, 0], True, has_w, since[:, 0], None),
+        "device_offline_power": (seen_p & ~online[:, 1], True, has_p, since[:, 1], None),
+        "device_offline_door": (seen_d & ~online[:, 2], True, has_d, since[:, 2], None),
         "meter_stuck_water": (stuck_water, True, used_w, water_gap, None),
         "meter_stuck_power": (
             ok_p & (zero_power >= c.power_stuck_h),
@@ -265,7 +304,8 @@ def _step(
         ),
     }
     signals = {
-        "no_activity": [("water", ab_w), ("power", ab_p), ("door", ab_d)],
+        "no_activity": [("water", ok_w), ("power", power_ok), ("door", ab_d)],
+        "not_up": [("water", ok_w), ("power", power_ok), ("door", ab_d)],
         "power_standby": [("power", ab_p)],
         "continuous_flow": [("water", flow), ("power", ab_p)],
     }
@@ -314,6 +354,10 @@ def _step(
                     )
                 )
     return found
+
+
+def _is_open(state: np.ndarray, kind: str) -> np.ndarray:
+    return (state["open"] & np.uint16(1 << KIND[kind])) != 0
 
 
 def _resident_mask() -> np.uint16:
