@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ingest.watch.state import EMPTY, FIRST_RING, RING
+from ingest.watch.state import EMPTY, FIRST_RING, LEARNED, RING
 
 
 def learn(state: np.ndarray, signal: int, slot: int, values: np.ndarray, mask: np.ndarray) -> None:
@@ -42,19 +42,22 @@ def slot_thresholds(state: np.ndarray, slot: int, other_slot: int, min_samples: 
     type with too little history borrows the other's. The hour before was learned today
     already: its newest value is left out, or an absence would teach itself as it grows."""
 
-    def pooled(centre: int) -> np.ndarray:
+    def pooled(centre: int, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
         day, hour = divmod(centre, 24)
         before, after = day * 24 + (hour - 1) % 24, day * 24 + (hour + 1) % 24
-        earlier = state["ring"][:, :, before, :].copy()
-        newest = (state["ring_pos"][:, :, before].astype(np.int64) - 1) % RING
-        np.put_along_axis(earlier, newest[..., None], EMPTY, axis=-1)
-        ring = np.concatenate(
-            [earlier, state["ring"][:, :, centre, :], state["ring"][:, :, after, :]], axis=-1
+        ring = state["ring"][rows][:, :, [before, centre, after], :].reshape(
+            -1, len(LEARNED), 3 * RING
         )
+        newest = (state["ring_pos"][rows][:, :, before].astype(np.int64) - 1) % RING
+        np.put_along_axis(ring, newest[..., None], EMPTY, axis=-1)
         return robust_high(ring, 3 * min_samples, 4)
 
     here = pooled(slot)
-    return np.where(np.isnan(here), pooled(other_slot), here)
+    unknown = np.isnan(here)
+    if unknown.any():
+        rows = np.flatnonzero(unknown.any(axis=1))
+        here[rows] = np.where(unknown[rows], pooled(other_slot, rows), here[rows])
+    return here
 
 
 def longest_run(state: np.ndarray, min_samples: int) -> np.ndarray:

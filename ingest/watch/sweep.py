@@ -52,7 +52,10 @@ class SweepResult:
 
 
 def sweep(state: np.ndarray, readings: HourlyReadings, config: WatchConfig) -> SweepResult:
-    """Process every hour of readings; the state must be due at readings.start_hour."""
+    """Process every hour of readings; the state must be due at readings.start_hour.
+
+    The state is updated in place (copying 100k records would cost more than the sweep)
+    and returned in the result."""
     if readings.water_l.shape[1] != state.shape[0]:
         raise ValueError("readings and state cover a different number of households")
     due = (state["hour"] == NEVER) | (state["hour"] == readings.start_hour)
@@ -60,7 +63,6 @@ def sweep(state: np.ndarray, readings: HourlyReadings, config: WatchConfig) -> S
         raise ValueError(
             f"{int((~due).sum())} households are not due at hour {readings.start_hour}"
         )
-    state = state.copy()
     findings: list[Finding] = []
     for i in range(readings.hours):
         hour = readings.start_hour + i
