@@ -113,6 +113,9 @@ class Settings(BaseSettings):
     watch_min_samples: int = 4
     watch_default_gap_h: float = 10.0
     watch_min_gap_h: float = 3.0
+    # no_activity is raised in waking hours and, for an evening that went silent, until
+    # this local hour after midnight (later the getting-up check takes over).
+    watch_no_activity_night_until: int = 2
     # Getting up: no use by the latest first use of the last days + morning_margin_h (a
     # new household: default_first_use_hour) is "not up" (未起床).
     watch_morning_margin_h: float = 3.0
@@ -143,9 +146,6 @@ class Settings(BaseSettings):
     # A device that sent nothing for this long is offline (a device task); a power meter
     # reading 0 W (no fridge either) this long is stuck or cut off.
     watch_device_offline_h: float = 3.0
-    # With the door offline (whereabouts unknown) or only one in-home signal working, an
-    # absence must be this many times longer than normal.
-    watch_unsure_factor: float = 2.0
     watch_power_stuck_h: float = 3.0
     # Severity ladder: first a family notice, then the grid worker after family_wait_h if
     # the case is still open (family_first=False: straight to the worker).

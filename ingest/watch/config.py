@@ -18,6 +18,7 @@ class WatchConfig:
     min_samples: int
     default_gap_h: float
     min_gap_h: float
+    no_activity_night_until: int
     morning_margin_h: float
     default_first_use_hour: int
     up_water_l: float
@@ -36,7 +37,6 @@ class WatchConfig:
     single_factor: float
     single_min_h: float
     device_offline_h: float
-    unsure_factor: float
     power_stuck_h: float
     family_first: bool
     family_wait_h: float

@@ -240,10 +240,13 @@ def _step(
     baseline.learn(state, 2, slot, exit_gap, learnable & ok_d & (exit_gap <= thr_exit))
     baseline.learn(state, 3, slot, out_h, learnable & ok_d & (out_h <= thr_out))
 
-    # whereabouts unknown (door offline) or one in-home signal left: ask for more
-    unsure = np.where(~ok_d | ~(ok_w & power_ok), np.float32(c.unsure_factor), np.float32(1.0))
-    thr_q, thr_p = thr_q * unsure, thr_p * unsure
-    up_by = up_by + (unsure - 1) * c.morning_margin_h
+    # a dead or stuck device is a device task, never a resident alert: absences are judged
+    # only while every device the household has is working
+    all_ok = (
+        (((seen & WATER) == 0) | ok_w)
+        & (((seen & POWER) == 0) | power_ok)
+        & (((seen & DOOR) == 0) | ok_d)
+    )
 
     # conditions
     quiet_gap, water_gap, power_gap = state["quiet_gap"], state["water_gap"], state["power_gap"]
@@ -251,8 +254,10 @@ def _step(
     ab_p = power_ok & (power_gap > thr_p)
     ab_d = ok_d & (state["exit_gap"] > thr_exit)
     n_ok = ok_w.astype(np.int8) + power_ok
-    no_activity = up & at_home & ab_q
-    not_up = ~up & at_home & (n_ok >= 1) & (local_hour >= DAY_START) & (local_hour >= up_by)
+    no_activity = all_ok & up & at_home & ab_q
+    not_up = (
+        all_ok & ~up & at_home & (n_ok >= 1) & (local_hour >= DAY_START) & (local_hour >= up_by)
+    )
     strong = (no_activity | not_up) & (n_ok == 2) & ab_d
     single_p = power_gap > np.maximum(c.single_factor * thr_p, c.single_min_h)
     single_w = water_gap > np.maximum(c.single_factor * thr_q, c.single_min_h)
@@ -270,7 +275,7 @@ def _step(
     ] = {
         "no_activity": (
             no_activity,
-            waking,
+            waking | (local_hour < c.no_activity_night_until),
             used_w | used_p | door_passage | out,
             quiet_gap,
             thr_q,
