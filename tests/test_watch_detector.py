@@ -9,6 +9,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
+from ingest.watch.findings import TITLES
 from ingest.watch.readings import HourlyReadings
 from ingest.watch.state import from_bytes, new_state, to_bytes
 from ingest.watch.sweep import record_visit, set_away, sweep
@@ -28,6 +29,10 @@ def run(change: Callable[[HourlyReadings], None] | None = None, **overrides: obj
 
 def collapse_at_14(r: HourlyReadings) -> None:
     standby(r, slice(row(INCIDENT_DAY, 14), None))
+
+
+def collapse_at_23(r: HourlyReadings) -> None:
+    standby(r, slice(row(INCIDENT_DAY, 23), None))
 
 
 def stays_in(r: HourlyReadings) -> None:
@@ -56,12 +61,20 @@ def test_an_ordinary_life_raises_nothing() -> None:
     ("change", "kind", "signals", "onset", "within_h"),
     [
         (collapse_at_14, "no_activity", ("water", "power"), row(INCIDENT_DAY, 14), 8),
+        (collapse_at_23, "not_up", ("water", "power"), row(INCIDENT_DAY, 23), 12),
         (stays_in, "no_exit", (), row(INCIDENT_DAY - 1, 0), 60),
         (not_back, "not_back", (), row(INCIDENT_DAY, 9), 15),
         (tap_left_on, "continuous_flow", ("water",), row(INCIDENT_DAY, 13), 4),
         (power_flat, "power_standby", ("power",), row(INCIDENT_DAY - 1, 10), 36),
     ],
-    ids=["collapse", "stays_in_久未出", "not_back_久未归", "continuous_flow", "power_standby"],
+    ids=[
+        "collapse",
+        "collapse_at_night_not_up",
+        "stays_in_久未出",
+        "not_back_久未归",
+        "continuous_flow",
+        "power_standby",
+    ],
 )
 def test_each_kind_fires_once_as_a_family_notice_then_a_visit(
     change: Callable[[HourlyReadings], None],
@@ -79,7 +92,8 @@ def test_each_kind_fires_once_as_a_family_notice_then_a_visit(
     assert first.signals == signals
     assert at(readings, onset) < first.at <= at(readings, onset + within_h)
     assert first.hours > first.normal_h
-    assert "小时" in first.reason_zh() and "normal for this household" in first.reason_en()
+    assert first.reason_zh().startswith(TITLES[kind][0])
+    assert first.reason_en().startswith(TITLES[kind][1])
 
 
 def test_family_first_off_sends_the_worker_at_once() -> None:

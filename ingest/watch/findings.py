@@ -56,10 +56,11 @@ class Finding:
     level: Level
     hours: float
     """How long the condition has lasted (the gap, run or absence), in hours; for not_up
-    the local hour of day."""
+    the local time (hour) it was found; for decline the active hours a day of the last week."""
     normal_h: float
     """The household's threshold it passed, in hours (0 for device findings); for not_up
-    the local hour by which this household is normally up."""
+    the local hour by which this household is normally up; for decline the active hours a
+    day of the last month."""
     signals: tuple[str, ...]
     """The signals that are abnormal (water, power, door)."""
 
@@ -79,6 +80,11 @@ class Finding:
         title = TITLES[self.kind][1]
         if self.kind == "not_up":
             return f"{title}: {self.hours:.0f}:00 (normally up by {self.normal_h:.0f}:00)"
+        if self.kind == "decline":
+            return (
+                f"{title}: {self.hours:.1f} active hours a day this week "
+                f"(normally {self.normal_h:.1f})"
+            )
         return (
             f"{title}: {self.hours:.0f} h (normal for this household: up to {self.normal_h:.0f} h)"
         )

@@ -284,7 +284,7 @@ def _step(
             not_up,
             True,
             sign_of_life,
-            np.full(state.shape, local_hour, dtype=np.float32),
+            np.full(state.shape, local_hour + 1, dtype=np.float32),  # the hour's end
             up_by,
         ),
         "power_standby": (power_standby, waking, used_p, power_gap, thr_p),
