@@ -56,7 +56,10 @@ def write_table(frame: pd.DataFrame, path: Path) -> None:
 
 def _hours(values: pd.Series, timezone: str, what: str) -> np.ndarray:
     """Epoch hours of timestamps (naive ones are local time)."""
-    stamps = pd.to_datetime(values.astype(str), errors="coerce", format="ISO8601", utc=False)
+    if pd.api.types.is_datetime64_any_dtype(values):
+        stamps = values
+    else:
+        stamps = pd.to_datetime(values.astype(str), errors="coerce", format="ISO8601")
     if stamps.isna().any():
         bad = values[stamps.isna()].iloc[0]
         raise BacktestInputError(f"{what}: 无法解析的时间 / unreadable timestamp {bad!r}")

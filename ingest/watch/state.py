@@ -40,7 +40,6 @@ STATE_DTYPE = np.dtype(
         ("water_gap", np.float32),  # hours at home since water was last used
         ("power_gap", np.float32),  # hours since electricity was last above standby
         ("exit_gap", np.float32),  # hours since the last door exit
-        ("door_gap", np.float32),  # hours since any door passage
         ("out_h", np.float32),  # hours out since the last exit (0 at home)
         ("run_h", np.float32),  # consecutive hours of running water
         ("run_today", np.float32),

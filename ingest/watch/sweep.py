@@ -189,12 +189,10 @@ def _step(
 
     # absences count only hours at home: a walk does not make the flat look empty
     out = place == OUT
-    home_now = ~out
-    _advance(state["quiet_gap"], sign_of_life | back, (has_w | (has_p & power_ok)) & home_now)
-    _advance(state["water_gap"], used_w | back, has_w & home_now)
-    _advance(state["power_gap"], used_p | back, has_p & power_ok & home_now)
-    _advance(state["exit_gap"], (n_exit > 0) | back, has_d & home_now)
-    _advance(state["door_gap"], (n_exit + n_entry > 0) | back, has_d)
+    _advance(state["quiet_gap"], sign_of_life | back, (has_w | (has_p & power_ok)) & ~out)
+    _advance(state["water_gap"], used_w | back, has_w & ~out)
+    _advance(state["power_gap"], used_p | back, has_p & power_ok & ~out)
+    _advance(state["exit_gap"], (n_exit > 0) | back, has_d & ~out)
     state["out_h"] = np.where(out & ~back & (n_exit == 0), state["out_h"] + 1, 0).astype(np.float32)
     place[back] = 0
     run = state["run_h"]
@@ -225,18 +223,18 @@ def _step(
     # learn this hour's values (not while away or while a case is open; in-home gaps only
     # once the resident was up today), and only values within what would raise a case: an
     # absence that is developing must not teach that it is normal
-    at_home = (place != OUT) & up
+    at_home = ~out
+    up_at_home = at_home & up
     quiet, power_gap, exit_gap, out_h = (
         state[name] for name in ("quiet_gap", "power_gap", "exit_gap", "out_h")
     )
     power_cap = c.single_factor * thr_p
     baseline.learn(
-        state, 0, slot, quiet, learnable & at_home & (ok_w | power_ok) & (quiet <= thr_q)
+        state, 0, slot, quiet, learnable & up_at_home & (ok_w | power_ok) & (quiet <= thr_q)
     )
     baseline.learn(
-        state, 1, slot, power_gap, learnable & at_home & power_ok & (power_gap <= power_cap)
+        state, 1, slot, power_gap, learnable & up_at_home & power_ok & (power_gap <= power_cap)
     )
-    at_home = place != OUT
     baseline.learn(state, 2, slot, exit_gap, learnable & ok_d & (exit_gap <= thr_exit))
     baseline.learn(state, 3, slot, out_h, learnable & ok_d & (out_h <= thr_out))
 
