@@ -150,6 +150,57 @@ class Settings(BaseSettings):
     # Elderly watch: a resident living alone who has not gone out for this many days.
     elderly_no_exit_days: float = 3.0
     elderly_watch_interval_s: float = 60.0
+    # Elderly watch that learns each household (ingest/watch, docs/elderly-watch.md).
+    # Hours are local (local_timezone); waking hours are [start, end). A gap or run is
+    # abnormal past factor × its learned robust quantile + margin (defaults until a slot
+    # has min_samples days of history).
+    watch_waking_hours: tuple[int, int] = (7, 22)
+    watch_gap_factor: float = 1.3
+    watch_gap_margin_h: float = 2.0
+    watch_min_samples: int = 4
+    watch_default_gap_h: float = 10.0
+    watch_min_gap_h: float = 3.0
+    # no_activity is raised in waking hours and, for an evening that went silent, until
+    # this local hour after midnight (later the getting-up check takes over).
+    watch_no_activity_night_until: int = 2
+    # Getting up: no use by the latest first use of the last days + morning_margin_h (a
+    # new household: default_first_use_hour) is "not up" (未起床).
+    watch_morning_margin_h: float = 3.0
+    watch_default_first_use_hour: int = 10
+    watch_up_water_l: float = 15.0
+    watch_default_exit_gap_h: float = 72.0
+    watch_min_exit_gap_h: float = 60.0
+    watch_exit_factor: float = 1.5
+    watch_default_out_h: float = 14.0
+    # 久未归 is raised only at night: out past the usual + margin in these local hours.
+    watch_out_margin_h: float = 3.0
+    watch_not_back_hours: tuple[int, int] = (0, 7)
+    watch_default_run_h: float = 3.0
+    # An hour "uses water" from this many litres, and "runs water" (continuous flow) from
+    # flow_min_l; electricity is in use above the learned standby + active_w, standby being
+    # the standby_quantile of the power in the unattended (night) hours.
+    watch_water_min_l: float = 1.0
+    watch_flow_min_l: float = 60.0
+    watch_power_active_w: float = 25.0
+    watch_standby_quantile: float = 0.9
+    watch_unattended_hours: tuple[int, int] = (1, 5)
+    # One signal absent while another shows life: power flat at standby becomes a family
+    # notice past single_factor × normal (and single_min_h); water at zero becomes a
+    # "meter stuck?" device task instead (a resident using power and no water for a day is
+    # far likelier a stuck meter than an emergency).
+    watch_single_factor: float = 3.0
+    watch_single_min_h: float = 24.0
+    # A device that sent nothing for this long is offline (a device task); a power meter
+    # reading 0 W (no fridge either) this long is stuck or cut off.
+    watch_device_offline_h: float = 3.0
+    watch_power_stuck_h: float = 3.0
+    # Severity ladder: first a family notice, then the grid worker after family_wait_h if
+    # the case is still open (family_first=False: straight to the worker).
+    watch_family_first: bool = True
+    watch_family_wait_h: float = 3.0
+    watch_quiet_after_visit_h: float = 24.0
+    # Gradual decline: the 7-day mean of active hours below this share of the 28-day mean.
+    watch_decline_ratio: float = 0.55
     # SMS to family contacts: "log" (development: log and mark sent) or an HTTP gateway URL.
     sms_sender: str = "log"
 

@@ -1,5 +1,5 @@
-"""``wangge broker …`` (the project's Mosquitto), ``wangge contract …`` (the MQTT contract)
-and ``wangge ingest`` (the ingest workers)."""
+"""``wangge broker …`` (the project's Mosquitto), ``wangge contract …`` (the MQTT contract),
+``wangge ingest`` (the ingest workers) and ``wangge watch …`` (the elderly watch)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ from ingest.broker_inventory import (
     write_credentials_csv,
 )
 from ingest.metrics import read_all
+from ingest.watch.backtest import BacktestInputError, backtest_files
+from ingest.watch.config import WatchConfig
 
 SCHEMA_DIR = PROJECT_ROOT / "docs" / "schemas" / "v1"
 
@@ -96,6 +98,25 @@ def _ingest(args: argparse.Namespace) -> int:
     return supervisor.run(settings, args.workers or settings.ingest_workers)
 
 
+def _backtest(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    config = WatchConfig.from_settings(settings)
+    try:
+        found = backtest_files(
+            args.telemetry, args.households, args.out, config, settings.local_timezone
+        )
+    except (BacktestInputError, FileNotFoundError) as error:
+        print(f"回测失败 / backtest failed: {error}")
+        return 2
+    alerts = int((found["level"] != "device").sum())
+    print(
+        f"已写出 {len(found)} 条发现 ({alerts} 条住户提醒, {len(found) - alerts} 条设备工单) "
+        f"/ wrote {len(found)} findings ({alerts} resident alerts, "
+        f"{len(found) - alerts} device tasks) to {args.out}"
+    )
+    return 0
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     load = argparse.ArgumentParser(add_help=False)
     load.add_argument(
@@ -140,3 +161,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--status", action="store_true", help="显示各进程计数 / show each worker's counters"
     )
     ingest.set_defaults(handler=_ingest)
+
+    watch = subparsers.add_parser("watch", help="独居老人关怀 / the elderly watch")
+    wsub = watch.add_subparsers(dest="watch_command", metavar="ACTION", required=True)
+    backtest = wsub.add_parser(
+        "backtest",
+        help="按事件时间回放历史读数, 写出每条发现 / replay readings, write every finding",
+    )
+    for name, what in (
+        (
+            "--telemetry",
+            "读数 CSV/Parquet: household, timestamp, water_l, power_w, door_exits, door_entries",
+        ),
+        ("--households", "住户 CSV/Parquet: household [, away_from, away_until]"),
+        ("--out", "发现 CSV/Parquet / findings file"),
+    ):
+        backtest.add_argument(name, type=Path, required=True, help=what)
+    backtest.set_defaults(handler=_backtest)

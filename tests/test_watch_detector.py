@@ -1,0 +1,213 @@
+"""The watch detector on constructed histories: each kind fires on its incident and nothing
+fires on an ordinary life; absences, the quiet period and open cases suppress; devices
+become device tasks; fusion sets severity; the state survives serialisation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+from ingest.watch.findings import TITLES
+from ingest.watch.readings import HourlyReadings
+from ingest.watch.state import from_bytes, new_state, to_bytes
+from ingest.watch.sweep import record_visit, set_away, sweep
+from tests.watch_world import at, config, kinds, routine, standby
+from tests.watch_world import local_hour_index as row
+
+DAYS = 26
+INCIDENT_DAY = 21
+
+
+def run(change: Callable[[HourlyReadings], None] | None = None, **overrides: object):
+    readings = routine(DAYS)
+    if change is not None:
+        change(readings)
+    return sweep(new_state(1), readings, config(**overrides)).findings
+
+
+def collapse_at_14(r: HourlyReadings) -> None:
+    standby(r, slice(row(INCIDENT_DAY, 14), None))
+
+
+def collapse_at_23(r: HourlyReadings) -> None:
+    standby(r, slice(row(INCIDENT_DAY, 23), None))
+
+
+def stays_in(r: HourlyReadings) -> None:
+    r.exits[row(INCIDENT_DAY - 1, 0) :, 0] = 0
+    r.entries[row(INCIDENT_DAY - 1, 0) :, 0] = 0
+
+
+def not_back(r: HourlyReadings) -> None:
+    standby(r, slice(row(INCIDENT_DAY, 10), None))
+    r.exits[row(INCIDENT_DAY, 9), 0] = 1
+
+
+def tap_left_on(r: HourlyReadings) -> None:
+    r.water_l[row(INCIDENT_DAY, 13) : row(INCIDENT_DAY, 20), 0] = 300.0
+
+
+def power_flat(r: HourlyReadings) -> None:
+    r.power_w[row(INCIDENT_DAY - 1, 10) :, 0] = 45.0
+
+
+def test_an_ordinary_life_raises_nothing() -> None:
+    assert run() == []
+
+
+@pytest.mark.parametrize(
+    ("change", "kind", "signals", "onset", "within_h"),
+    [
+        (collapse_at_14, "no_activity", ("water", "power"), row(INCIDENT_DAY, 14), 8),
+        (collapse_at_23, "not_up", ("water", "power"), row(INCIDENT_DAY, 23), 12),
+        (stays_in, "no_exit", (), row(INCIDENT_DAY - 1, 0), 60),
+        (not_back, "not_back", (), row(INCIDENT_DAY, 9), 15),
+        (tap_left_on, "continuous_flow", ("water",), row(INCIDENT_DAY, 13), 4),
+        (power_flat, "power_standby", ("power",), row(INCIDENT_DAY - 1, 10), 36),
+    ],
+    ids=[
+        "collapse",
+        "collapse_at_night_not_up",
+        "stays_in_久未出",
+        "not_back_久未归",
+        "continuous_flow",
+        "power_standby",
+    ],
+)
+def test_each_kind_fires_once_as_a_family_notice_then_a_visit(
+    change: Callable[[HourlyReadings], None],
+    kind: str,
+    signals: tuple[str, ...],
+    onset: int,
+    within_h: int,
+) -> None:
+    readings = routine(DAYS)
+    change(readings)
+    found = sweep(new_state(1), readings, config()).findings
+    mine = [f for f in found if f.kind == kind]
+    assert [f.level for f in mine] == ["family", "visit"]
+    first = mine[0]
+    assert first.signals == signals
+    assert at(readings, onset) < first.at <= at(readings, onset + within_h)
+    assert first.hours > first.normal_h
+    assert first.reason_zh().startswith(TITLES[kind][0])
+    assert first.reason_en().startswith(TITLES[kind][1])
+
+
+def test_family_first_off_sends_the_worker_at_once() -> None:
+    found = run(collapse_at_14, family_first=False)
+    assert [(f.kind, f.level) for f in found if f.kind == "no_activity"] == [
+        ("no_activity", "visit")
+    ]
+
+
+def test_water_power_and_door_all_absent_goes_straight_to_the_worker() -> None:
+    def in_for_days_then_collapse(r: HourlyReadings) -> None:
+        stays_in(r)
+        standby(r, slice(row(INCIDENT_DAY + 1, 10), None))
+
+    found = run(in_for_days_then_collapse)
+    fused = [f for f in found if f.kind == "no_activity"]
+    assert [(f.level, f.signals) for f in fused] == [("visit", ("water", "power", "door"))]
+
+
+def test_one_signal_alone_does_not_wake_anyone_at_night() -> None:
+    def power_flat_from_evening(r: HourlyReadings) -> None:
+        r.power_w[row(INCIDENT_DAY - 1, 20) :, 0] = 45.0
+
+    readings = routine(DAYS)
+    power_flat_from_evening(readings)
+    found = sweep(new_state(1), readings, config()).findings
+    assert found, "power flat for days must be noticed"
+    for finding in found:
+        local_hour = (finding.at.hour + 8 - 1) % 24
+        assert 7 <= local_hour < 22, finding
+
+
+def test_a_known_absence_raises_no_resident_alert() -> None:
+    readings = routine(DAYS)
+    not_back(readings)
+    state = new_state(1)
+    set_away(state, np.array([0]), readings.start_hour + readings.hours)
+    assert sweep(state, readings, config()).findings == []
+
+
+def test_no_alert_in_the_quiet_period_after_a_visit() -> None:
+    readings = routine(DAYS)
+    collapse_at_14(readings)
+    split = row(INCIDENT_DAY, 0)
+    first = sweep(new_state(1), _rows(readings, 0, split), config())
+    state = first.state
+    quiet_h = 48
+    record_visit(
+        state, np.array([0]), readings.start_hour + split, config(quiet_after_visit_h=quiet_h)
+    )
+    later = sweep(state, _rows(readings, split, None), config()).findings
+    assert later, "an absence that outlasts the quiet period is raised after it"
+    assert all(f.at > at(readings, split + quiet_h - 1) for f in later)
+
+
+def test_an_open_case_is_not_raised_again() -> None:
+    def stays_in_for_a_week(r: HourlyReadings) -> None:
+        r.exits[row(14, 0) :, 0] = 0
+        r.entries[row(14, 0) :, 0] = 0
+
+    found = run(stays_in_for_a_week)
+    assert kinds(found) == ["no_exit", "no_exit"]
+    assert [f.level for f in found] == ["family", "visit"]
+
+
+@pytest.mark.parametrize(
+    ("device", "kind"),
+    [("door", "device_offline_door"), ("water", "device_offline_water")],
+)
+def test_a_dead_device_is_a_device_task_even_while_the_resident_is_silent(
+    device: str, kind: str
+) -> None:
+    def dies(r: HourlyReadings) -> None:
+        if device == "door":
+            r.exits[row(INCIDENT_DAY, 10) :, 0] = np.nan
+            r.entries[row(INCIDENT_DAY, 10) :, 0] = np.nan
+        else:
+            r.water_l[row(INCIDENT_DAY, 10) :, 0] = np.nan
+
+    found = run(dies)
+    assert [(f.kind, f.level) for f in found] == [(kind, "device")]
+
+
+def test_a_stuck_meter_is_a_device_task_never_a_resident_alert() -> None:
+    def water_stuck(r: HourlyReadings) -> None:
+        r.water_l[row(INCIDENT_DAY - 1, 10) :, 0] = 0.0
+
+    def power_at_zero(r: HourlyReadings) -> None:
+        r.power_w[row(INCIDENT_DAY, 10) :, 0] = 0.0
+
+    assert [(f.kind, f.level) for f in run(water_stuck)] == [("meter_stuck_water", "device")]
+    assert [(f.kind, f.level) for f in run(power_at_zero)] == [("meter_stuck_power", "device")]
+
+
+def test_state_round_trips_through_bytes_mid_history() -> None:
+    readings = routine(DAYS)
+    collapse_at_14(readings)
+    whole = sweep(new_state(1), readings, config()).findings
+    split = row(INCIDENT_DAY, 16)
+    first = sweep(new_state(1), _rows(readings, 0, split), config())
+    restored = from_bytes(to_bytes(first.state))
+    assert restored.tobytes() == first.state.tobytes()
+    second = sweep(restored, _rows(readings, split, None), config())
+    assert first.findings + second.findings == whole
+    with pytest.raises(ValueError, match="not due"):
+        sweep(second.state, _rows(readings, split, None), config())
+
+
+def _rows(readings: HourlyReadings, start: int, stop: int | None) -> HourlyReadings:
+    part = slice(start, stop)
+    return HourlyReadings(
+        readings.start_hour + start,
+        readings.water_l[part],
+        readings.power_w[part],
+        readings.exits[part],
+        readings.entries[part],
+    )
