@@ -29,6 +29,7 @@ from api.routes import (
     map_pages,
     open311,
     people,
+    reports,
     stream,
     tasks,
     workflow,
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         devices,
         events,
         open311,
+        reports,
         stream,
         map_pages,
     ):
