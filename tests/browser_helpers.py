@@ -175,7 +175,7 @@ def browser_session(
         # bypass_csp: Playwright's waiting helpers evaluate strings, which the page's CSP
         # forbids; the tests check the requests themselves, which is stricter than a CSP.
         context = chromium.new_context(
-            viewport=VIEWPORT, locale="zh-CN", bypass_csp=True, **options
+            **({"viewport": VIEWPORT, "locale": "zh-CN", "bypass_csp": True} | options)
         )
         contexts.append(context)
         page = context.new_page()
