@@ -63,7 +63,10 @@ def test_form_report_becomes_a_task_of_the_grid_worker(reports, database_url):
     assert phone == "13900000001"
     assert pushes == [("wangge/v1/workers/w_a2/tasks",)]
 
-    status = reports.get(f"/api/open311/v2/requests/{task}.json", headers=login(reports, "op_a"))
+    desk = login(reports, "op_a")
+    services = reports.get("/api/open311/v2/services.json", headers=desk).json()
+    assert {"sanitation", "fire"} <= {s["service_code"] for s in services}
+    status = reports.get(f"/api/open311/v2/requests/{task}.json", headers=desk)
     assert status.json()[0]["status"] == "open"
     followed = reports.get(f"/api/reports/{body['token']}").json()
     assert [s["state"] for s in followed["steps"]] == ["reported", "filed", "dispatched"]

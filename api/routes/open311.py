@@ -73,7 +73,8 @@ def _requests(conn: Conn, user: User, where: Where) -> list[dict]:
 
 @router.get("/services.json", response_model=list[Open311Service])
 def services(user: CurrentUser) -> OrjsonResponse:
-    """The task categories, with their deadlines in the description."""
+    """The task categories, with their deadlines in the description, and the service codes
+    residents report under (group ``residents``)."""
     return OrjsonResponse(
         [
             {
@@ -87,6 +88,18 @@ def services(user: CurrentUser) -> OrjsonResponse:
                 "group": "wangge",
             }
             for code, limit in DEADLINES.items()
+        ]
+        + [
+            {
+                "service_code": code,
+                "service_name": zh,
+                "description": f"居民随手拍: {zh} ({en}); POST requests.json",
+                "metadata": False,
+                "type": "realtime",
+                "keywords": code,
+                "group": "residents",
+            }
+            for code, (zh, en) in resident_reports.SERVICES.items()
         ]
     )
 

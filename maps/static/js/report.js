@@ -9,9 +9,23 @@ import { applyTranslations, language, t, toggleLanguage } from './i18n.js';
 const MAX_PX = 1600;
 const MAX_BYTES = 300 * 1024;
 
+/** The picture of a file; older WeChat/iOS browsers lack createImageBitmap: an <img>. */
+async function decode(file) {
+  if (window.createImageBitmap) return createImageBitmap(file);
+  const url = URL.createObjectURL(file);
+  try {
+    const img = new Image();
+    img.src = url;
+    await img.decode();
+    return img;
+  } finally {
+    URL.revokeObjectURL(url);
+  }
+}
+
 /** A JPEG of at most MAX_PX on the long side and about MAX_BYTES, drawn on a canvas. */
 export async function shrinkPhoto(file) {
-  const bitmap = await createImageBitmap(file);
+  const bitmap = await decode(file);
   const scale = Math.min(1, MAX_PX / Math.max(bitmap.width, bitmap.height));
   const canvas = document.createElement('canvas');
   canvas.width = Math.round(bitmap.width * scale);
