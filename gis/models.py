@@ -520,6 +520,33 @@ class Delivery(Base):
     acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class ResidentReport(Base):
+    """A resident's report (居民随手拍 / Open311 POST) behind its task. The follow-up token
+    is kept only as its SHA-256; email and phone are for the desk's call back only."""
+
+    __tablename__ = "resident_report"
+    __table_args__ = (
+        Index("resident_report_address", "client_address", "created_at"),
+        Index(
+            "resident_report_phone",
+            "phone",
+            "created_at",
+            postgresql_where=text("phone IS NOT NULL"),
+        ),
+    )
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    task_id: Mapped[int] = mapped_column(
+        ForeignKey("task.id", ondelete="CASCADE"), nullable=False, unique=True
+    )
+    token_hash: Mapped[str] = mapped_column(Text, nullable=False, unique=True)
+    service_code: Mapped[str] = mapped_column(Text, nullable=False)
+    address_string: Mapped[str | None] = mapped_column(Text)
+    email: Mapped[str | None] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(Text)
+    client_address: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = _created()
+
+
 class HouseholdActivity(Base):
     """Last signs of life of a household (door exit, water and power use) for the watchdogs."""
 

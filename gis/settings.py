@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -269,6 +271,22 @@ class Settings(BaseSettings):
     redistrict_hull_buffer_m: float = 30.0
     redistrict_road_factor: float = 0.2
     redistrict_sample_step_m: float = 8.0
+
+    # Residents' reports (居民随手拍, Open311 POST requests.json; api/resident_reports.py,
+    # docs/residents.md). Rate limits count accepted reports per client address and per
+    # phone number within the window. A page submission carries a form token signed with
+    # report_form_secret (set it, the same on every API process: the default is random per
+    # process) and must not arrive sooner than report_min_fill_s after the page was served.
+    # API clients without the page send one of report_api_keys instead.
+    report_window_s: float = 3600.0
+    report_max_per_address: int = 10
+    report_max_per_phone: int = 5
+    report_min_fill_s: float = 3.0
+    report_form_max_age_s: float = 86400.0
+    report_form_secret: str = Field(default_factory=lambda: secrets.token_hex(32))
+    report_api_keys: list[str] = []
+    report_photo_max_px: int = 1600
+    report_photo_quality: int = 80
 
     # Demo city
     demo_households: int = 60_000

@@ -15,10 +15,10 @@ from datetime import timedelta
 
 import psycopg
 
+from gis.routing import TOP_LEVEL, escalation_recipients
 from gis.settings import Settings
 from gis.task_messages import queue_pushes
 from gis.workorders import TERMINAL_STATES
-from ingest.routing import TOP_LEVEL, escalation_recipients
 from ingest.rules import rule_for
 from ingest.tasks import record_notifications
 

@@ -19,12 +19,12 @@ from datetime import datetime, timedelta
 import numpy as np
 import psycopg
 
+from gis.routing import Place
 from gis.settings import Settings
 from gis.spatial_join import GridIndex
 from ingest.bearings import Bearing, distance_m, distance_to_ray_m, intersect, ray_samples
 from ingest.incidents import NewIncident, Situation, describe_location, new_incident
 from ingest.locate import Location, camera_bearing
-from ingest.routing import Place
 
 FIRE_LOCK = "wangge.incident.fire"
 

@@ -11,12 +11,12 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from gis.deadlines import due_at
+from gis.routing import Place, Recipient, responsible
 from gis.settings import Settings
 from gis.task_messages import insert_outbox, queue_pushes
 from gis.work_calendar import load_work_calendar
 from gis.workorders import AUTO_DISPATCH_PATH, check_transition, transition
 from ingest.incidents import NewIncident
-from ingest.routing import Place, Recipient, responsible
 
 ACTOR = "system:rules"
 

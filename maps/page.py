@@ -60,8 +60,9 @@ def _json_block(value: object) -> str:
     return orjson.dumps(value).decode().replace("<", "\\u003c")
 
 
-def render(source: str, lang: str, config: dict) -> str:
+def render(source: str, lang: str, config: dict, script: str = "") -> str:
     values = {
+        "script": script,
         "lang": lang,
         "static": STATIC_URL,
         "version": asset_version(),
@@ -98,6 +99,29 @@ def render_map_page(view: MapView) -> str:
 def render_login_page(lang: str, next_url: str) -> str:
     config = {"lang": lang, "i18n": strings(), "next": next_url, "lang_cookie": LANG_COOKIE}
     return render(template("login.html"), lang, config)
+
+
+def render_report_page(
+    lang: str, base: BaseLayer, bounds: Bounds | None, services: list[dict], form_token: str
+) -> str:
+    """The residents' report page (/report): ``services`` are ``{code, zh, en}``;
+    ``form_token`` is checked on submission (signed time the page was served)."""
+    config = {
+        "lang": lang,
+        "i18n": strings(),
+        "base": base.as_config(),
+        "bounds": bounds,
+        "services": services,
+        "form_token": form_token,
+        "lang_cookie": LANG_COOKIE,
+    }
+    return render(template("report.html"), lang, config, "report")
+
+
+def render_follow_page(lang: str, token: str) -> str:
+    """The reporter's follow-up page; its script reads the task by ``token``."""
+    config = {"lang": lang, "i18n": strings(), "token": token, "lang_cookie": LANG_COOKIE}
+    return render(template("report.html"), lang, config, "follow")
 
 
 def content_security_policy(base: BaseLayer | None = None) -> str:

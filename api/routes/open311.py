@@ -1,4 +1,5 @@
-"""Open311 GeoReport v2, read-only: task categories as services, tasks as service requests.
+"""Open311 GeoReport v2: task categories as services, tasks as service requests, and
+residents' reports (POST requests.json, api.resident_reports; docs/residents.md).
 
 Shapes follow https://wiki.open311.org/GeoReport_v2 (JSON only); what a user may see is
 the same scope as /api/tasks. ``status`` is ``open`` for every unfinished state.
@@ -9,16 +10,20 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile
 from psycopg.rows import dict_row
 
-from api.deps import Conn, CurrentUser
+from api import resident_reports
+from api.deps import AppSettings, Conn, CurrentUser
 from api.errors import NotFound, Unprocessable
+from api.proxy import client_address
 from api.responses import OrjsonResponse
 from api.schemas import Open311Request, Open311Service
 from api.scope import Subject, Where, scope_where
+from api.uploads import read_photo
 from api.users import User
 from gis.deadlines import DEADLINES, deadline_for
+from gis.work_calendar import load_work_calendar
 from gis.workorders import OPEN_STATES
 
 router = APIRouter(prefix="/api/open311/v2", tags=["Open311 GeoReport v2"])
@@ -69,7 +74,8 @@ def _requests(conn: Conn, user: User, where: Where) -> list[dict]:
 
 @router.get("/services.json", response_model=list[Open311Service])
 def services(user: CurrentUser) -> OrjsonResponse:
-    """The task categories, with their deadlines in the description."""
+    """The task categories, with their deadlines in the description, and the service codes
+    residents report under (group ``residents``)."""
     return OrjsonResponse(
         [
             {
@@ -83,6 +89,18 @@ def services(user: CurrentUser) -> OrjsonResponse:
                 "group": "wangge",
             }
             for code, limit in DEADLINES.items()
+        ]
+        + [
+            {
+                "service_code": code,
+                "service_name": zh,
+                "description": f"居民随手拍: {zh} ({en}); POST requests.json",
+                "metadata": False,
+                "type": "realtime",
+                "keywords": code,
+                "group": "residents",
+            }
+            for code, (zh, en) in resident_reports.SERVICES.items()
         ]
     )
 
@@ -126,3 +144,80 @@ def request(service_request_id: int, conn: Conn, user: CurrentUser) -> OrjsonRes
     if not found:
         raise NotFound(f"工单 {service_request_id} 不存在或无权查看 (request not found)")
     return OrjsonResponse(found)
+
+
+Text = Annotated[str | None, Form(max_length=resident_reports.CONTACT_MAX)]
+
+
+@router.post(
+    "/requests.json",
+    status_code=201,
+    responses={
+        422: {"description": "invalid field, place outside every grid, honeypot or form token"},
+        429: {"description": "too many reports from this address or phone (Retry-After)"},
+    },
+)
+def create_request(
+    request: Request,
+    conn: Conn,
+    settings: AppSettings,
+    service_code: Annotated[str, Form(max_length=64)],
+    description: Annotated[str, Form(max_length=resident_reports.DESCRIPTION_MAX)],
+    lat: Annotated[float | None, Form()] = None,
+    long: Annotated[float | None, Form()] = None,
+    address_string: Annotated[str | None, Form(max_length=resident_reports.ADDRESS_MAX)] = None,
+    email: Text = None,
+    phone: Text = None,
+    api_key: Text = None,
+    form_token: Text = None,
+    website: Annotated[str | None, Form(description="honeypot: people leave it empty")] = None,
+    media: Annotated[UploadFile | None, File(description="a photo: JPEG, PNG or WebP")] = None,
+) -> OrjsonResponse:
+    """A resident's report (form-encoded, or multipart with ``media``) becomes a task of
+    the grid at its place; answers ``[{"service_request_id", "token", "service_notice"}]``.
+    The token opens the follow-up page ``/report/follow/{token}``."""
+    if website:
+        raise Unprocessable("表单校验未通过 (honeypot field filled: refused as spam)")
+    if api_key:
+        resident_reports.check_api_key(api_key, settings)
+    elif form_token:
+        resident_reports.check_form_token(form_token, settings)
+    else:
+        raise Unprocessable("缺少 api_key 或表单令牌 (api_key or form_token required)")
+    photo = None
+    if media is not None and media.filename:
+        checked = read_photo(
+            media.file,
+            media.content_type,
+            settings.api_upload_max_bytes,
+            settings.api_upload_max_pixels,
+        )
+        photo = resident_reports.reencode_photo(
+            checked, settings.report_photo_max_px, settings.report_photo_quality
+        )
+    report = resident_reports.ReportIn(
+        service_code, description, lat, long, address_string or None, email or None, phone or None
+    )
+    client = client_address(request, settings) or "unknown"
+    try:
+        accepted = resident_reports.create_report(
+            conn, report, photo, client, settings, load_work_calendar(settings.work_calendar_path)
+        )
+    except resident_reports.RateLimited as limited:
+        raise HTTPException(
+            429,
+            f"提交过于频繁, 请稍后再试 (too many reports from this {limited.what}; "
+            f"retry in {limited.retry_after_s} s)",
+            headers={"Retry-After": str(limited.retry_after_s)},
+        ) from limited
+    return OrjsonResponse(
+        [
+            {
+                "service_request_id": str(accepted.task_id),
+                "token": accepted.token,
+                "service_notice": "已受理, 将派给所在网格的网格员办理 "
+                "(accepted: dispatched to the grid worker)",
+            }
+        ],
+        status_code=201,
+    )

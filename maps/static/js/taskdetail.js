@@ -112,6 +112,22 @@ export class TaskDetail {
       step.note ? h('div', { class: 'note' }, step.note) : null)));
   }
 
+  /** The urgent ladder: per recipient and channel, when it was sent, seen and accepted, and
+   * how long each step took after the message was queued (docs/channels.md). */
+  deliveries(task) {
+    const after = (from, at) => (at ? `${formatTime(at)} (+${Math.max(0, Math.round((Date.parse(at) - Date.parse(from)) / 1000))} s)` : t('delivery.none'));
+    return h('table', { class: 'deliveries' },
+      h('thead', {}, h('tr', {}, ...['delivery.who', 'delivery.channel', 'delivery.step', 'delivery.sent', 'delivery.seen', 'delivery.accepted']
+        .map((key) => h('th', {}, t(key))))),
+      h('tbody', {}, ...task.deliveries.map((d) => h('tr', { 'data-worker': d.worker_id, 'data-channel': d.channel, 'data-state': d.state },
+        h('td', {}, d.worker_id),
+        h('td', {}, `${d.channel} · ${t(`delivery.state.${d.state}`)}${d.error ? ` (${d.error})` : ''}`),
+        h('td', {}, t(`delivery.step.${d.step}`)),
+        h('td', {}, after(d.created_at, d.sent_at)),
+        h('td', {}, after(d.created_at, d.seen_at)),
+        h('td', {}, after(d.created_at, d.acknowledged_at))))));
+  }
+
   render() {
     const task = this.task;
     const head = h('div', { class: 'detail-head' },
@@ -145,6 +161,8 @@ export class TaskDetail {
       actionButtons(task, (promise, action) => this.run(promise, action)),
       h('p', { class: 'error action-error', role: 'alert', hidden: !this.error }, this.error || ''),
       task.photos.length ? h('div', { class: 'photos' }, ...task.photos.map((src) => h('a', { href: src, target: '_blank' }, h('img', { src, alt: t('detail.photo') })))) : null,
+      task.deliveries?.length ? h('h3', {}, t('detail.deliveries')) : null,
+      task.deliveries?.length ? this.deliveries(task) : null,
       h('h3', {}, t('detail.history')),
       this.history(task),
     );
