@@ -136,14 +136,21 @@ def create_plan(body: PlanCreate, conn: Conn, user: CurrentUser) -> dict:
 def list_plans(
     conn: Conn,
     user: CurrentUser,
-    community_code: Annotated[str, Query(pattern=r"^[0-9]{12}$")],
+    community_code: Annotated[str | None, Query(pattern=r"^[0-9]{12}$")] = None,
 ) -> list[dict]:
+    """The plans of one community, or of every community in the user's scope."""
     _planner(user)
-    _community_geom(conn, user, community_code)
+    where = scope_where(user, Subject.COMMUNITY)
+    if community_code is not None:
+        _community_geom(conn, user, community_code)
+        where = where.add("community.code = %(code)s", code=community_code)
     rows = (
         conn.cursor(row_factory=dict_row)
         .execute(
-            "SELECT * FROM grid_plan WHERE community_code = %s ORDER BY id DESC", (community_code,)
+            "SELECT grid_plan.* FROM grid_plan JOIN community "
+            f"ON community.code = grid_plan.community_code WHERE {where.sql} "
+            "ORDER BY grid_plan.id DESC",
+            where.params,
         )
         .fetchall()
     )
