@@ -51,6 +51,9 @@ CHROMIUM_ARGS = [
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 VIEWPORT = {"width": 1440, "height": 900}
 LOCAL_SCHEMES = ("data", "blob", "about")
+WAIT_MS = 30_000
+"""How long a page may take to show what a test waits for: a generous deadline, never a
+speed claim (a loaded CI machine is slow; benchmarks/map.py measures the speed)."""
 
 
 def free_port() -> int:

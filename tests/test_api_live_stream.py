@@ -1,12 +1,18 @@
-"""The live stream over a real uvicorn: a committed change reaches viewers in scope within
-a second, and never reaches viewers out of scope."""
+"""The live stream over a real uvicorn: a committed change reaches viewers in scope, and
+never reaches viewers out of scope.
+
+Absence is proven with a FENCE, not a pause: after the change a viewer must not see, a
+change in that viewer's own scope is committed. Every notification passes through the one
+LISTEN connection in commit order and into each viewer's queue in that order, so once the
+fence arrives, anything the earlier change would have sent has arrived before it.
+How fast a change arrives is printed, not asserted (benchmarks/api.py measures it)."""
 
 from __future__ import annotations
 
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -16,10 +22,12 @@ from fastapi import FastAPI
 
 from api.app import create_app
 from gis.db import connect
-from tests.api_world import GRID_A1, PASSWORD, World, api_settings
+from tests.api_world import GRID_A1, GRID_B1, PASSWORD, World, api_settings
 from tests.browser_helpers import serve
+from tests.mqtt_helpers import wait_until
 
-DELIVERY_LIMIT_S = 1.0
+WAIT_S = 30.0
+"""A generous deadline for a message that must come; it returns as soon as it does."""
 
 
 class SseClient:
@@ -31,7 +39,7 @@ class SseClient:
         self.status: int | None = None
         self._thread = threading.Thread(target=self._read, args=(base_url, request), daemon=True)
         self._thread.start()
-        assert self.connected.wait(10), "stream did not open"
+        assert self.connected.wait(WAIT_S), "stream did not open"
 
     def _read(self, base_url: str, request: dict) -> None:
         try:
@@ -68,12 +76,33 @@ class SseClient:
                 return at, data
         return None
 
-    def drain(self) -> list[tuple[str, dict]]:
-        out = []
-        while not self.messages.empty():
-            _, kind, data = self.messages.get()
-            out.append((kind, data))
-        return out
+    def until(self, event: str, fence: Callable[[dict], bool]) -> list[tuple[str, dict]]:
+        """Every message up to and including the first ``event`` that ``fence`` accepts."""
+        seen = []
+        deadline = time.monotonic() + WAIT_S
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                _, kind, data = self.messages.get(timeout=left)
+            except queue.Empty:
+                break
+            seen.append((kind, data))
+            if kind == event and fence(data):
+                return seen
+        raise AssertionError(f"no fence {event} within {WAIT_S} s; got {seen}")
+
+
+def _fence_task_in_b1(database_url: str) -> int:
+    """A task committed in grid B1: what the viewers of community B see next."""
+    with connect(database_url) as conn:
+        return conn.execute(
+            "INSERT INTO task (grid_code, community_code, state, urgency, category, title) "
+            "VALUES (%s, left(%s, 12), 'reported', 'normal', 'other', '栅栏') RETURNING id",
+            (GRID_B1, GRID_B1),
+        ).fetchone()[0]
+
+
+def _is_task(task_id: int) -> Callable[[dict], bool]:
+    return lambda data: data.get("id") == task_id
 
 
 def _token(base_url: str, username: str) -> str:
@@ -99,9 +128,7 @@ def _bearer(base_url: str, username: str) -> dict:
     return {"headers": {"Authorization": f"Bearer {_token(base_url, username)}"}}
 
 
-def test_live_task_commit_reaches_scope_within_a_second_and_nobody_else(
-    base_url: str, database_url: str
-) -> None:
+def test_live_task_commit_reaches_scope_and_nobody_else(base_url: str, database_url: str) -> None:
     op_a = SseClient(base_url, **_bearer(base_url, "op_a"))
     op_b = SseClient(base_url, **_bearer(base_url, "op_b"))
     worker_b = SseClient(base_url, **_bearer(base_url, "gw_b1"))
@@ -113,17 +140,19 @@ def test_live_task_commit_reaches_scope_within_a_second_and_nobody_else(
         ).fetchone()[0]
         conn.commit()
         committed = time.monotonic()
-    received = op_a.wait_for("task", timeout=3)
+    received = op_a.wait_for("task", timeout=WAIT_S)
     assert received is not None, "operator A got no task message"
     at, data = received
-    assert at - committed < DELIVERY_LIMIT_S
+    print(f"live: task delivered {at - committed:.3f} s after its commit")
     assert (data["id"], data["state"], data["grid_code"]) == (task_id, "reported", GRID_A1)
-    grid = op_a.wait_for("grid", timeout=1)
+    grid = op_a.wait_for("grid", timeout=WAIT_S)
     assert grid is not None and grid[1]["grid_code"] == GRID_A1
     assert grid[1]["state"] == "urgent"
     assert grid[1]["overdue_tasks"] == 0  # no deadline yet
-    time.sleep(0.5)
-    assert op_b.drain() == [] and worker_b.drain() == []
+    fence = _fence_task_in_b1(database_url)
+    for viewer in (op_b, worker_b):
+        seen = viewer.until("task", _is_task(fence))
+        assert [(kind, data.get("id")) for kind, data in seen] == [("task", fence)], seen
 
 
 def test_live_event_and_incident_reach_the_grid_worker(
@@ -142,13 +171,14 @@ def test_live_event_and_incident_reach_the_grid_worker(
             "UPDATE incident SET event_count = event_count + 1 WHERE id = %s",
             (world.incident_a1,),
         )
-    event = worker.wait_for("event", timeout=3)
+    event = worker.wait_for("event", timeout=WAIT_S)
     assert event is not None
     assert (event[1]["type"], event[1]["lon"]) == ("fire.flame", pytest.approx(109.805))
-    incident = worker.wait_for("incident", timeout=1)
+    incident = worker.wait_for("incident", timeout=WAIT_S)
     assert incident is not None and incident[1]["id"] == world.incident_a1
-    time.sleep(0.3)
-    assert outsider.drain() == []
+    fence = _fence_task_in_b1(database_url)
+    seen = outsider.until("task", _is_task(fence))
+    assert [(kind, data.get("id")) for kind, data in seen] == [("task", fence)], seen
 
 
 def test_live_device_online_change_streams_but_heartbeats_do_not(
@@ -156,22 +186,32 @@ def test_live_device_online_change_streams_but_heartbeats_do_not(
 ) -> None:
     worker = SseClient(base_url, **_bearer(base_url, "gw_a1"))
     outsider = SseClient(base_url, **_bearer(base_url, "gw_b1"))
-    with connect(database_url) as conn:  # heartbeats: still online, seen again
-        for _ in range(3):
-            conn.execute("UPDATE device SET online = true, last_seen = now() WHERE id = 'cam_a1'")
-            conn.commit()
-    assert worker.wait_for("device", timeout=0.5) is None
+
+    def heartbeats(online: bool) -> None:  # still in the same state, seen again
+        with connect(database_url) as conn:
+            for _ in range(3):
+                conn.execute(
+                    "UPDATE device SET online = %s, last_seen = now() WHERE id = 'cam_a1'",
+                    (online,),
+                )
+                conn.commit()
+
+    heartbeats(online=True)
     with connect(database_url) as conn:  # the last will: offline
         conn.execute("UPDATE device SET online = false, last_seen = now() WHERE id = 'cam_a1'")
-    device = worker.wait_for("device", timeout=3)
-    assert device is not None
-    assert (device[1]["id"], device[1]["online"], device[1]["grid_code"]) == (
-        "cam_a1", False, GRID_A1,
-    )  # fmt: skip
-    assert device[1]["last_seen"] is not None
-    time.sleep(0.3)
-    assert [kind for kind, _ in worker.drain()] == []
-    assert outsider.drain() == []
+    heartbeats(online=False)
+    with connect(database_url) as conn:  # the fence: back online
+        conn.execute("UPDATE device SET online = true, last_seen = now() WHERE id = 'cam_a1'")
+    seen = worker.until("device", lambda data: data["online"])
+    assert [(kind, data["id"], data["online"]) for kind, data in seen] == [
+        ("device", "cam_a1", False),
+        ("device", "cam_a1", True),
+    ], seen  # the heartbeats before and after the offline change streamed nothing
+    offline = seen[0][1]
+    assert offline["grid_code"] == GRID_A1 and offline["last_seen"] is not None
+    fence = _fence_task_in_b1(database_url)
+    seen = outsider.until("task", _is_task(fence))
+    assert [(kind, data.get("id")) for kind, data in seen] == [("task", fence)], seen
 
 
 def test_live_stream_needs_a_login_and_accepts_the_cookie(base_url: str) -> None:
@@ -190,7 +230,4 @@ def test_live_closed_stream_is_unsubscribed(base_url: str, app: FastAPI) -> None
         lines = response.iter_lines()  # kept: a dropped iterator would close the response
         next(lines)
         assert len(hub.subscribers) == 1
-    deadline = time.monotonic() + 3
-    while hub.subscribers and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert len(hub.subscribers) == 0
+    assert wait_until(lambda: not hub.subscribers, timeout_s=WAIT_S), hub.subscribers

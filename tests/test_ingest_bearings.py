@@ -74,7 +74,7 @@ def test_two_towers_locate_the_smoke_and_one_tower_names_the_crossed_grids(setup
         wait_subscribed(setup.database_url, setup.broker)
         first = fire("cam_t1", bearing_deg=round(geo.bearing_deg(*towers["cam_t1"], *truth), 1))
         setup.publish("cam_t1", first)
-        assert wait_until(lambda: setup.scalar("SELECT count(*) FROM task") == 1, 10)
+        assert wait_until(lambda: setup.scalar("SELECT count(*) FROM task") == 1, 30)
         with connect(setup.database_url) as conn:
             method, description = conn.execute(
                 "SELECT location_method, description FROM task"
@@ -104,8 +104,8 @@ def test_two_towers_locate_the_smoke_and_one_tower_names_the_crossed_grids(setup
     assert (task_method, tasks) == ("bearing_intersection", 1)
     # the smoke is in A2 (nobody full-time): the task follows it to A2's grid head
     assert (assignee, grid) == ("head_a", GRID_A2)
-    assert [parse_task_message(m.payload).action for m in guessed.wait_for(2, 5)] == [
+    assert [parse_task_message(m.payload).action for m in guessed.wait_for(2, 30)] == [
         "assigned",
         "cancelled",
     ]
-    assert [parse_task_message(m.payload).action for m in located.wait_for(1, 5)] == ["assigned"]
+    assert [parse_task_message(m.payload).action for m in located.wait_for(1, 30)] == ["assigned"]

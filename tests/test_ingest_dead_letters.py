@@ -62,7 +62,7 @@ def test_each_bad_message_is_dead_lettered_counted_and_the_worker_goes_on(setup:
             ),
             15,
         )
-        assert wait_until(lambda: setup.scalar("SELECT count(*) FROM dead_letter") == len(bad), 10)
+        assert wait_until(lambda: setup.scalar("SELECT count(*) FROM dead_letter") == len(bad), 30)
         assert wait_until(
             lambda: (
                 sum(sum(m["dead_lettered"].values()) for m in read_all(setup.run_dir)) == len(bad)

@@ -26,9 +26,9 @@ def test_lone_resident_not_out_for_days_gets_one_visit_and_family_sms(setup: Set
         setup.publish("door_a1", door("door_a1", "H-B2", "door.exit", ts=four_days_ago))
         setup.publish("door_a1", door("door_a1", "H-A1", "door.entry", ts=four_days_ago))
         setup.publish("wm_a1", telemetry_water("wm_a1", flow=12.0, ts=now), channel="telemetry")
-        assert wait_until(lambda: setup.scalar("SELECT count(*) FROM task") == 1, 10)
+        assert wait_until(lambda: setup.scalar("SELECT count(*) FROM task") == 1, 30)
         assert wait_until(
-            lambda: setup.scalar("SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0, 5
+            lambda: setup.scalar("SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0, 30
         )
         watched = setup.scalar("SELECT min(updated_at) FROM household_activity")
         assert wait_until(lambda: setup.scalar("SELECT now()") > watched + timedelta(seconds=2))

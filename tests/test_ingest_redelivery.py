@@ -42,9 +42,9 @@ def test_redelivered_messages_change_nothing(setup: Setup) -> None:
         wait_subscribed(setup.database_url, setup.broker)
         for device, message in originals:
             setup.publish(device, message)
-        assert wait_until(lambda: setup.scalar("SELECT count(*) FROM task") == 2, 10)
+        assert wait_until(lambda: setup.scalar("SELECT count(*) FROM task") == 2, 30)
         assert wait_until(
-            lambda: setup.scalar("SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0, 10
+            lambda: setup.scalar("SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0, 30
         )
         before = _counts(setup)
         for _ in range(3):  # the same bytes again, as a device replays after a reconnect
@@ -57,7 +57,7 @@ def test_redelivered_messages_change_nothing(setup: Setup) -> None:
         after = _counts(setup)
     assert after == before
     assert before["event"] == 3 and before["event_counts"] == [1, 1]
-    pushed = [parse_task_message(m.payload).task_id for m in listener.wait_for(2, 2)]
+    pushed = [parse_task_message(m.payload).task_id for m in listener.wait_for(2, 30)]
     assert len(pushed) == len(set(pushed)) == 2
 
 
@@ -83,9 +83,9 @@ def test_a_push_committed_but_not_sent_before_a_crash_is_sent_at_start(setup: Se
             ("wangge/v1/workers/w_a1/tasks", Jsonb(message)),
         )
     with setup.ingest(workers=1):
-        [received] = listener.wait_for(1, 15)
+        [received] = listener.wait_for(1, 30)
         assert wait_until(
-            lambda: setup.scalar("SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0, 5
+            lambda: setup.scalar("SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0, 30
         )
     assert parse_task_message(received.payload).message_id == uuid.UUID(message["message_id"])
 
@@ -128,17 +128,17 @@ def test_a_crash_between_publishing_a_push_and_marking_it_sent_repeats_it_once_w
             wait_subscribed(setup.database_url, setup.broker)
             lon, lat = IN_GRID[GRID_A1]
             setup.publish("cam_r1", fire("cam_r1", lon=lon, lat=lat, accuracy_m=30))
-            [first] = listener.wait_for(1, 15)
-            assert wait_until(lambda: _pusher_waits_to_mark_sent(setup), 10)
+            [first] = listener.wait_for(1, 30)
+            assert wait_until(lambda: _pusher_waits_to_mark_sent(setup), 30)
             victim = ingest.kill_worker(0)
             holder.execute("SELECT pg_advisory_unlock(%s)", (HOLD_KEY,))
-            assert wait_until(lambda: victim not in ingest.children(), 10)
+            assert wait_until(lambda: victim not in ingest.children(), 30)
             assert len(ingest.wait_workers()) == 1
             assert wait_until(
                 lambda: setup.scalar("SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0,
                 20,
             )
-            deliveries = listener.wait_for(2, 10)
+            deliveries = listener.wait_for(2, 30)
             log = ingest.log()
     assert "exited with -9; restarting" in log
     ids = [parse_task_message(m.payload).message_id for m in deliveries]

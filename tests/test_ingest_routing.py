@@ -48,9 +48,9 @@ def test_tasks_follow_assignments_at_event_time_with_fallbacks(setup: Setup) -> 
         wait_subscribed(setup.database_url, setup.broker)
         for device, message in cases.values():
             setup.publish(device, message)
-        assert wait_until(lambda: setup.scalar("SELECT count(*) FROM task") == len(cases), 15)
+        assert wait_until(lambda: setup.scalar("SELECT count(*) FROM task") == len(cases), 30)
         assert wait_until(
-            lambda: setup.scalar("SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0, 10
+            lambda: setup.scalar("SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0, 30
         )
     with connect(setup.database_url) as conn:
         got = {}

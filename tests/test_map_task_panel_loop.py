@@ -8,6 +8,7 @@ import httpx
 
 from tests.api_world import GRID_A2, PASSWORD
 from tests.browser_helpers import (
+    WAIT_MS,
     BrowserSession,
     MapServer,
     hue_degrees,
@@ -18,7 +19,6 @@ from tests.browser_helpers import (
 
 pytest_plugins = ["tests.browser_helpers"]
 
-LIVE_MS = 1000
 A2_SAMPLE = (109.8125, 40.616)
 
 
@@ -31,7 +31,7 @@ def state_of(session: BrowserSession) -> str:
     return session.page.get_attribute("#task-detail .chip.state", "data-state")
 
 
-def wait_state(session: BrowserSession, state: str, timeout: int = LIVE_MS) -> None:
+def wait_state(session: BrowserSession, state: str, timeout: int = WAIT_MS) -> None:
     session.page.wait_for_function(
         "s => document.querySelector('#task-detail .chip.state')?.dataset.state === s",
         arg=state,
@@ -99,7 +99,7 @@ def test_map_task_loop_dispatch_accept_handle_evaluate(map_server: MapServer, br
         "c => window.wangge.grids.displayState("
         "window.wangge.grids.byCode.get(c).feature.properties) === 'ok'",
         arg=GRID_A2,
-        timeout=LIVE_MS,
+        timeout=WAIT_MS,
     )
     assert 90 < hue_degrees(pixel_rgb(operator, *screen_point(operator, *A2_SAMPLE))) < 160
     for session in (operator, worker):
@@ -130,7 +130,7 @@ def test_map_task_panel_shows_the_refusal_reason(map_server: MapServer, browser_
 
     escalate_to_grid_head()  # already at the grid-head level: the API answers 409
     error = operator.page.locator("#task-detail .action-error")
-    error.wait_for(state="visible", timeout=LIVE_MS)
+    error.wait_for(state="visible", timeout=WAIT_MS)
     assert error.inner_text().startswith("操作未执行（状态冲突）：工单已在第 1 级")
     assert state_of(operator) == "accepted"
     operator.screenshot("refused")

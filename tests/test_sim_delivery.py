@@ -36,22 +36,22 @@ def test_messages_buffered_while_broker_is_down_arrive_after_restart(
     ingest = running.client("wangge-ingest", "ingest-1", **PERSISTENT)
     ingest.subscribe("wangge/v1/devices/+/telemetry")
     with _fleet(running, tmp_path) as fleet:
-        assert fleet.wait_connected(10)
+        assert fleet.wait_connected(30)
         device = fleet.devices[METER.id]
         before = _reading(1.0)
         fleet.emit(METER.id, "telemetry", before)
-        assert fleet.wait_drained(5)
+        assert fleet.wait_drained(30)
 
         running.stop()
-        assert Fleet.wait(lambda: not device.connected, 5)
+        assert Fleet.wait(lambda: not device.connected, 30)
         offline = [_reading(2.0 + i) for i in range(50)]
         for message in offline:
             fleet.emit(METER.id, "telemetry", message)
-        assert Fleet.wait(lambda: len(device.buffer) == 50, 5)
+        assert Fleet.wait(lambda: len(device.buffer) == 50, 30)
 
         running.start()
-        assert fleet.wait_connected(15)
-        assert fleet.wait_drained(10)
+        assert fleet.wait_connected(30)
+        assert fleet.wait_drained(30)
         assert device.stats.dropped == 0
 
     expected = {m["event_id"] for m in [before, *offline]}
@@ -59,7 +59,7 @@ def test_messages_buffered_while_broker_is_down_arrive_after_restart(
     def event_ids() -> set[str]:  # at least once: a redelivered copy may come twice
         return {str(parse_device_message(m.topic, m.payload).event_id) for m in ingest.messages}
 
-    wait_until(lambda: event_ids() >= expected, 15)
+    wait_until(lambda: event_ids() >= expected, 30)
     assert event_ids() == expected
 
 
@@ -73,15 +73,15 @@ def test_full_offline_buffer_drops_the_oldest(broker_factory, tmp_path: Path) ->
         for message in sent:
             fleet.emit(METER.id, "telemetry", message)
         device = fleet.devices[METER.id]
-        assert Fleet.wait(lambda: device.stats.dropped == 5, 5)
+        assert Fleet.wait(lambda: device.stats.dropped == 5, 30)
         running.start()
-        assert fleet.wait_connected(15) and fleet.wait_drained(10)
+        assert fleet.wait_connected(30) and fleet.wait_drained(30)
 
     def totals() -> set[float]:
         return {parse_device_message(m.topic, m.payload).readings.total_m3 for m in ingest.messages}
 
     kept = {float(i) for i in range(5, 15)}
-    wait_until(lambda: totals() >= kept, 15)
+    wait_until(lambda: totals() >= kept, 30)
     assert totals() == kept
 
 
@@ -92,7 +92,7 @@ def test_last_will_says_offline_when_the_device_dies(broker_factory, tmp_path: P
     fleet = _fleet(running, tmp_path)
     fleet.start()
     try:
-        assert fleet.wait_connected(10)
+        assert fleet.wait_connected(30)
         fleet.on_device(METER.id, lambda device: device.power_off())
         statuses = watcher.wait_for(2)
     finally:
@@ -114,8 +114,15 @@ def test_planned_shutdown_says_offline_without_a_last_will(broker_factory, tmp_p
     watcher = running.client("wangge-ingest")
     watcher.subscribe("wangge/v1/devices/+/status")
     with _fleet(running, tmp_path) as fleet:
-        assert fleet.wait_connected(10)
-    statuses = watcher.wait_for(3, timeout_s=2)
+        assert fleet.wait_connected(30)
+    # The fence: the meter's id connects again and says something. Its old connection's
+    # last will, if any, is sent when that connection ends or at the latest when this one
+    # takes its session over (before the CONNACK), so it would come before the fence.
+    again = running.client(METER.id)
+    again.publish(f"wangge/v1/devices/{METER.id}/status", b"fence")
+    assert wait_until(lambda: b"fence" in [m.payload for m in watcher.messages], 30)
+    payloads = [m.payload for m in watcher.messages]
+    statuses = watcher.messages[: payloads.index(b"fence")]
     reasons = [parse_device_message(m.topic, m.payload).reason for m in statuses]
     assert reasons == ["connected", "shutdown"]
 
@@ -125,15 +132,15 @@ def test_message_nobody_heard_is_kept_and_sent_again(broker_factory, tmp_path: P
     is not back yet after a broker restart) is not delivery: the firmware retries."""
     running: RunningBroker = broker_factory([METER.id], [])
     with _fleet(running, tmp_path) as fleet:
-        assert fleet.wait_connected(10)
+        assert fleet.wait_connected(30)
         device = fleet.devices[METER.id]
         unheard = _reading(7.0)
         fleet.emit(METER.id, "telemetry", unheard)
-        assert Fleet.wait(lambda: device.stats.unheard >= 1, 5)
+        assert Fleet.wait(lambda: device.stats.unheard >= 1, 30)
 
         ingest = running.client("wangge-ingest", "ingest-1")
         ingest.subscribe("$share/wangge-ingest/wangge/v1/devices/+/telemetry")
-        assert fleet.wait_drained(10)
+        assert fleet.wait_drained(30)
 
     received = [parse_device_message(m.topic, m.payload) for m in ingest.wait_for(1)]
     assert [str(m.event_id) for m in received] == [unheard["event_id"]]
