@@ -138,12 +138,12 @@ def test_live_task_commit_reaches_scope_and_nobody_else(base_url: str, database_
             "VALUES (%s, left(%s, 12), 'reported', 'urgent', 'fire', '新火情') RETURNING id",
             (GRID_A1, GRID_A1),
         ).fetchone()[0]
+        committing = time.monotonic()
         conn.commit()
-        committed = time.monotonic()
     received = op_a.wait_for("task", timeout=WAIT_S)
     assert received is not None, "operator A got no task message"
     at, data = received
-    print(f"live: task delivered {at - committed:.3f} s after its commit")
+    print(f"live: task delivered {at - committing:.3f} s after its commit began")
     assert (data["id"], data["state"], data["grid_code"]) == (task_id, "reported", GRID_A1)
     grid = op_a.wait_for("grid", timeout=WAIT_S)
     assert grid is not None and grid[1]["grid_code"] == GRID_A1

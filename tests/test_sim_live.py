@@ -74,4 +74,6 @@ def test_live_city_emits_valid_telemetry_doors_fire_and_alarm(broker_factory, tm
         return {parse_device_message(m.topic, m.payload).type for m in list(ingest.messages)}
 
     wanted = {"telemetry.water", "telemetry.power", "fire.smoke", "meter.water.no_usage"}
-    assert wait_until(lambda: wanted <= types() and bool(types() & {"door.entry", "door.exit"}))
+    assert wait_until(
+        lambda: wanted <= types() and bool(types() & {"door.entry", "door.exit"}), timeout_s=30
+    )
