@@ -65,7 +65,7 @@ def _run(setup: Setup, tmp_path: Path, name: str, stream: list, faults: Faults |
         wait_subscribed(setup.database_url, setup.broker, workers=2, run_dir=setup.run_dir)
         fleet = mixed_fleet(setup.broker, tmp_path / name)
         with fleet:
-            assert fleet.wait_connected(20)
+            assert fleet.wait_connected(60)
             emit_at_rate(fleet, stream, RATE, faults(ingest) if faults else {})
             assert fleet.wait_drained(60), "devices still hold unacknowledged messages"
         wait_settled(setup.database_url, listener, event_ids, 90)
@@ -207,12 +207,12 @@ def test_postgres_restart_mid_stream_changes_nothing_people_see(
         """Stop PostgreSQL while the devices go on, until a batch could not be stored."""
         subprocess.run(_as_postgres(*pg_ctl, "-m", "fast", "stop"), check=True, capture_output=True)
         log = setup.run_dir / "ingest.log"
-        outage.append(wait_until(lambda: "not stored" in log.read_text(errors="replace"), 20))
+        outage.append(wait_until(lambda: "not stored" in log.read_text(errors="replace"), 60))
         subprocess.run(_as_postgres(*pg_ctl, "-w", "start"), check=True, capture_output=True)
 
     restart = threading.Thread(target=down_until_batches_fail, name="restart-postgres")
     faulty = _run(setup, tmp_path, "faulty", stream, lambda _: {MESSAGES // 3: restart.start})
-    restart.join(30)
+    restart.join(90)
     assert outage == [True], "no batch met the outage"
     assert _started_at(url) > first_start
     _compare(baseline, faulty)
