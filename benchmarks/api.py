@@ -53,6 +53,7 @@ from api.app import create_app
 from api.deps import Conn, CurrentUser
 from api.geojson import feature_collection
 from api.routes.geo import GRID_LOAD, GRID_STATE, grid_where
+from api.scope import Where, counts_scope
 from benchmarks.map_city import City, create_city, drop_city, login_token, serve
 from gis.db import connect
 from tests.browser_helpers import free_port
@@ -74,12 +75,14 @@ NAIVE_BBOX = "grid.geom && ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)
 def naive_grids(conn: Conn, user: CurrentUser, bbox: str = Query()) -> Response:
     minx, miny, maxx, maxy = (float(part) for part in bbox.split(","))
     where = grid_where(user, None).add(NAIVE_BBOX, minx=minx, miny=miny, maxx=maxx, maxy=maxy)
+    counts = counts_scope(user) or Where()
+    where.params.update(counts.params)  # the counts' scope, as the real route applies it
     body = feature_collection(
         conn,
         id_sql="grid.code",
         geom_column="grid.geom",
         properties_sql=NAIVE_PROPERTIES,
-        from_sql=GRID_LOAD,
+        from_sql=GRID_LOAD.format(counts=counts.sql),
         where=where,
         order_by="grid.code",
         limit=50_000,
