@@ -6,7 +6,7 @@
   same-origin requests keep the Referer the CSRF check can fall back on);
 * ``Content-Security-Policy``: API answers (JSON, GeoJSON, photos) get one that allows
   nothing at all; the map pages send their own strict same-origin policy (maps.page) and
-  the API docs one that lets their own page run (they load Swagger UI / ReDoc);
+  the API docs a same-origin one that lets their inline page run;
 * ``Cache-Control: no-store`` on every /api answer that did not choose its caching:
   households, residents, workers and sessions are personal data and must not sit in a
   shared or browser cache.
@@ -19,11 +19,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 DOCS_CSP = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: "
-    "https://fastapi.tiangolo.com https://cdn.redoc.ly; worker-src blob:; "
-    "frame-ancestors 'none'"
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; worker-src blob:; frame-ancestors 'none'"
 )
+"""Same origin only: nothing is fetched from outside (offline intranets); the machine-readable
+API description is /openapi.json."""
 DOCS_PATHS = frozenset({"/docs", "/redoc", "/docs/oauth2-redirect"})
 ALWAYS = {
     "X-Content-Type-Options": "nosniff",
