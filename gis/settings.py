@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -15,8 +15,73 @@ DEFAULT_JOIN_TOLERANCE_M = 50.0
 """The spatial join's default reach for points just outside every grid (see below)."""
 
 
+class WeComSettings(BaseModel):
+    """WeCom (企业微信) application message (gettoken + message/send) and group robot."""
+
+    base_url: str = "https://qyapi.weixin.qq.com"
+    corp_id: str = ""
+    corp_secret: str = ""
+    agent_id: int = 0
+    robot_key: str = ""
+    robot_per_minute: int = 20
+
+
+class DingTalkSettings(BaseModel):
+    """DingTalk custom robot with 加签 (HMAC-SHA256 of timestamp + secret)."""
+
+    base_url: str = "https://oapi.dingtalk.com"
+    robot_token: str = ""
+    robot_secret: str = ""
+    robot_per_minute: int = 20
+    block_s: float = 600.0
+
+
+class AliyunSettings(BaseModel):
+    """Aliyun SMS (dysmsapi SendSms) and voice notification (dyvmsapi SingleCallByTts),
+    one AccessKey for both."""
+
+    access_key_id: str = ""
+    access_key_secret: str = ""
+    sms_endpoint: str = "https://dysmsapi.aliyuncs.com"
+    sms_sign_name: str = ""
+    sms_template_code: str = ""
+    voice_endpoint: str = "https://dyvmsapi.aliyuncs.com"
+    voice_tts_code: str = ""
+    voice_show_number: str = ""
+
+
+class TencentSettings(BaseModel):
+    """Tencent Cloud SMS (SendSms 2021-01-11, TC3-HMAC-SHA256)."""
+
+    sms_endpoint: str = "https://sms.tencentcloudapi.com"
+    secret_id: str = ""
+    secret_key: str = ""
+    sms_app_id: str = ""
+    sms_sign_name: str = ""
+    sms_template_id: str = ""
+    sms_template_params: list[str] = ["title", "place"]
+    """Which message params fill the template's {1}, {2} … in order."""
+    region: str = "ap-guangzhou"
+
+
+class WebPushSettings(BaseModel):
+    """Web Push with VAPID (only where a push service is reachable)."""
+
+    vapid_private_key: str = ""
+    vapid_subject: str = "mailto:ops@wangge.invalid"
+
+
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="WANGGE_", env_file=".env", extra="ignore")
+    # A channel section (WeComSettings … below) keeps flat environment names:
+    # WANGGE_ALIYUN_ACCESS_KEY_ID is settings.aliyun.access_key_id ("_" splits off the
+    # section's name, once).
+    model_config = SettingsConfigDict(
+        env_prefix="WANGGE_",
+        env_file=".env",
+        extra="ignore",
+        env_nested_delimiter="_",
+        env_nested_max_split=1,
+    )
 
     # PostgreSQL + PostGIS
     database_url: str = "postgresql+psycopg://wangge:wangge@127.0.0.1:5432/wangge"
@@ -210,40 +275,11 @@ class Settings(BaseSettings):
     # is disabled. Endpoints are settings so that tests point them at local servers.
     channel_retry_attempts: int = 4
     channel_retry_base_s: float = 0.5
-    # WeCom (企业微信) application message (gettoken + message/send) and group robot.
-    wecom_base_url: str = "https://qyapi.weixin.qq.com"
-    wecom_corp_id: str = ""
-    wecom_corp_secret: str = ""
-    wecom_agent_id: int = 0
-    wecom_robot_key: str = ""
-    wecom_robot_per_minute: int = 20
-    # DingTalk custom robot with 加签 (HMAC-SHA256 of timestamp + secret).
-    dingtalk_base_url: str = "https://oapi.dingtalk.com"
-    dingtalk_robot_token: str = ""
-    dingtalk_robot_secret: str = ""
-    dingtalk_robot_per_minute: int = 20
-    dingtalk_block_s: float = 600.0
-    # Aliyun SMS (dysmsapi SendSms) and voice notification (dyvmsapi SingleCallByTts).
-    aliyun_access_key_id: str = ""
-    aliyun_access_key_secret: str = ""
-    aliyun_sms_endpoint: str = "https://dysmsapi.aliyuncs.com"
-    aliyun_sms_sign_name: str = ""
-    aliyun_sms_template_code: str = ""
-    aliyun_voice_endpoint: str = "https://dyvmsapi.aliyuncs.com"
-    aliyun_voice_tts_code: str = ""
-    aliyun_voice_show_number: str = ""
-    # Tencent Cloud SMS (SendSms 2021-01-11, TC3-HMAC-SHA256); template variables in order.
-    tencent_sms_endpoint: str = "https://sms.tencentcloudapi.com"
-    tencent_secret_id: str = ""
-    tencent_secret_key: str = ""
-    tencent_sms_app_id: str = ""
-    tencent_sms_sign_name: str = ""
-    tencent_sms_template_id: str = ""
-    tencent_sms_template_params: list[str] = ["title", "place"]
-    tencent_region: str = "ap-guangzhou"
-    # Web Push with VAPID (only where a push service is reachable).
-    web_push_vapid_private_key: str = ""
-    web_push_vapid_subject: str = "mailto:ops@wangge.invalid"
+    wecom: WeComSettings = Field(default_factory=WeComSettings)
+    dingtalk: DingTalkSettings = Field(default_factory=DingTalkSettings)
+    aliyun: AliyunSettings = Field(default_factory=AliyunSettings)
+    tencent: TencentSettings = Field(default_factory=TencentSettings)
+    web_push: WebPushSettings = Field(default_factory=WebPushSettings)
 
     # The urgent ladder (ingest/ladder.py): per recipient of an urgent task, at once the
     # instant channels (the MQTT task push goes out anyway); if not seen within

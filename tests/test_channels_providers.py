@@ -22,7 +22,13 @@ from gis.channels.tencent_sms import TencentSmsChannel
 from gis.channels.web_push import WebPushChannel
 from gis.channels.wecom_app import WeComAppChannel
 from gis.channels.wecom_robot import WeComRobotChannel
-from gis.settings import Settings, get_settings
+from gis.settings import (
+    AliyunSettings,
+    DingTalkSettings,
+    Settings,
+    WeComSettings,
+    get_settings,
+)
 from tests.provider_servers import (
     AliyunServer,
     DingTalkServer,
@@ -194,13 +200,10 @@ def test_web_push_with_vapid(vapid_key: str):
 def test_a_channel_is_enabled_only_when_its_secret_is_set():
     assert enabled_channels(Settings()) == {}
     configured = Settings(
-        wecom_corp_id="ww1",
-        wecom_corp_secret="s",
-        dingtalk_robot_token="t",
-        dingtalk_robot_secret="",  # no secret: an unsigned DingTalk robot is not used
-        aliyun_access_key_id="id",
-        aliyun_access_key_secret="k",
-        aliyun_voice_tts_code="TTS_1",
+        wecom=WeComSettings(corp_id="ww1", corp_secret="s"),
+        # no secret: an unsigned DingTalk robot is not used
+        dingtalk=DingTalkSettings(robot_token="t", robot_secret=""),
+        aliyun=AliyunSettings(access_key_id="id", access_key_secret="k", voice_tts_code="TTS_1"),
     )
     assert sorted(enabled_channels(configured)) == ["aliyun_voice", "wecom_app"]
 

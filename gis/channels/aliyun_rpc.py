@@ -1,5 +1,5 @@
-"""Aliyun's RPC-style API call with signature version 1.0 (HMAC-SHA1), shared by SMS
-(dysmsapi) and voice (dyvmsapi).
+"""Aliyun's RPC-style API call with signature version 1.0 (HMAC-SHA1): the base of the
+Aliyun channels, SMS (dysmsapi) and voice (dyvmsapi).
 
 Every request carries the common parameters (AccessKeyId, Action, Version, Format=JSON,
 RegionId, SignatureMethod=HMAC-SHA1, SignatureVersion=1.0, SignatureNonce — fresh per
@@ -20,7 +20,13 @@ import urllib.parse
 import uuid
 from datetime import UTC, datetime
 
-from gis.channels.base import PermanentError, RateLimitedError, TransientError
+from gis.channels.base import (
+    Channel,
+    PermanentError,
+    RateLimitedError,
+    RetryPolicy,
+    TransientError,
+)
 from gis.channels.http_json import request_json
 
 FLOW_CONTROL = {"isv.BUSINESS_LIMIT_CONTROL", "isv.DAY_LIMIT_CONTROL", "Throttling.User"}
@@ -43,45 +49,56 @@ def signature(method: str, params: dict[str, str], access_key_secret: str) -> st
     return base64.b64encode(digest).decode()
 
 
-def call(
-    endpoint: str,
-    access_key_id: str,
-    access_key_secret: str,
-    action: str,
-    version: str,
-    params: dict[str, str],
-    region: str = "cn-hangzhou",
-) -> dict:
-    """POST one signed RPC call (form-encoded); the answer, or a ChannelError for its Code.
+class AliyunRpcChannel(Channel):
+    """A channel that is one product's RPC API (an endpoint) under one AccessKey: the
+    subclass builds an action's parameters, ``call`` signs and sends them."""
 
-    A flow-control code is rate-limited for a minute (Aliyun's per-callee windows are a
-    minute and longer; the caller's limiter knows the exact ones)."""
-    signed = {
-        "AccessKeyId": access_key_id,
-        "Action": action,
-        "Format": "JSON",
-        "RegionId": region,
-        "SignatureMethod": "HMAC-SHA1",
-        "SignatureNonce": uuid.uuid4().hex,
-        "SignatureVersion": "1.0",
-        "Timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "Version": version,
-        **params,
-    }
-    signed["Signature"] = signature("POST", signed, access_key_secret)
-    body = "&".join(f"{percent(k)}={percent(v)}" for k, v in signed.items()).encode()
-    _, answer = request_json(
-        "POST",
-        endpoint.rstrip("/") + "/",
-        body,
-        {"Content-Type": "application/x-www-form-urlencoded"},
-    )
-    code = str(answer.get("Code", ""))
-    if code == "OK":
-        return answer
-    detail = f"{action} {code}: {answer.get('Message', '')}"
-    if code in FLOW_CONTROL:
-        raise RateLimitedError(detail, time.time() + 60)
-    if code in TRANSIENT:
-        raise TransientError(detail)
-    raise PermanentError(detail)
+    version = "2017-05-25"
+
+    def __init__(
+        self,
+        endpoint: str,
+        access_key_id: str,
+        access_key_secret: str,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        super().__init__(retry)
+        self.endpoint = endpoint
+        self.access_key_id = access_key_id
+        self.access_key_secret = access_key_secret
+
+    def call(self, action: str, params: dict[str, str], region: str = "cn-hangzhou") -> dict:
+        """POST one signed RPC call (form-encoded); the answer, or a ChannelError for its
+        Code.
+
+        A flow-control code is rate-limited for a minute (Aliyun's per-callee windows are a
+        minute and longer; the caller's limiter knows the exact ones)."""
+        signed = {
+            "AccessKeyId": self.access_key_id,
+            "Action": action,
+            "Format": "JSON",
+            "RegionId": region,
+            "SignatureMethod": "HMAC-SHA1",
+            "SignatureNonce": uuid.uuid4().hex,
+            "SignatureVersion": "1.0",
+            "Timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "Version": self.version,
+            **params,
+        }
+        signed["Signature"] = signature("POST", signed, self.access_key_secret)
+        body = "&".join(f"{percent(k)}={percent(v)}" for k, v in signed.items()).encode()
+        _, answer = request_json(
+            "POST",
+            self.endpoint.rstrip("/") + "/",
+            body,
+            {"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        code = str(answer.get("Code", ""))
+        if code == "OK":
+            return answer
+        detail = f"{action} {code}: {answer.get('Message', '')}"
+        if code in FLOW_CONTROL:
+            raise RateLimitedError(detail, time.time() + 60)
+        if code in TRANSIENT:
+            raise TransientError(detail)
+        raise PermanentError(detail)

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 
-from gis.channels import aliyun_rpc
-from gis.channels.base import Channel, Message, RetryPolicy
+from gis.channels.aliyun_rpc import AliyunRpcChannel
+from gis.channels.base import Message, RetryPolicy
 from gis.channels.phones import mainland_number
 
 
-class AliyunSmsChannel(Channel):
+class AliyunSmsChannel(AliyunRpcChannel):
     name = "aliyun_sms"
 
     def __init__(
@@ -26,20 +26,13 @@ class AliyunSmsChannel(Channel):
         template_code: str,
         retry: RetryPolicy | None = None,
     ) -> None:
-        super().__init__(retry)
-        self.endpoint = endpoint
-        self.access_key_id = access_key_id
-        self.access_key_secret = access_key_secret
+        super().__init__(endpoint, access_key_id, access_key_secret, retry)
         self.sign_name = sign_name
         self.template_code = template_code
 
     def attempt(self, message: Message) -> str:
-        answer = aliyun_rpc.call(
-            self.endpoint,
-            self.access_key_id,
-            self.access_key_secret,
+        answer = self.call(
             "SendSms",
-            "2017-05-25",
             {
                 "PhoneNumbers": mainland_number(message.address),
                 "SignName": self.sign_name,

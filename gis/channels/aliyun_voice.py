@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import json
 
-from gis.channels import aliyun_rpc
-from gis.channels.base import Channel, Message, RetryPolicy
+from gis.channels.aliyun_rpc import AliyunRpcChannel
+from gis.channels.base import Message, RetryPolicy
 from gis.channels.phones import mainland_number
 
 CALLEE_LIMITS = ((1, 60.0), (5, 3600.0), (20, 86400.0))
 
 
-class AliyunVoiceChannel(Channel):
+class AliyunVoiceChannel(AliyunRpcChannel):
     name = "aliyun_voice"
     limits = CALLEE_LIMITS
 
@@ -32,10 +32,7 @@ class AliyunVoiceChannel(Channel):
         play_times: int = 2,
         retry: RetryPolicy | None = None,
     ) -> None:
-        super().__init__(retry)
-        self.endpoint = endpoint
-        self.access_key_id = access_key_id
-        self.access_key_secret = access_key_secret
+        super().__init__(endpoint, access_key_id, access_key_secret, retry)
         self.tts_code = tts_code
         self.called_show_number = called_show_number
         self.play_times = play_times
@@ -52,12 +49,5 @@ class AliyunVoiceChannel(Channel):
         }
         if self.called_show_number:
             params["CalledShowNumber"] = self.called_show_number
-        answer = aliyun_rpc.call(
-            self.endpoint,
-            self.access_key_id,
-            self.access_key_secret,
-            "SingleCallByTts",
-            "2017-05-25",
-            params,
-        )
+        answer = self.call("SingleCallByTts", params)
         return str(answer.get("CallId", ""))

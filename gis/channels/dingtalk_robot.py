@@ -17,18 +17,11 @@ import time
 import urllib.parse
 from typing import Literal
 
-from gis.channels.base import (
-    Channel,
-    Message,
-    PermanentError,
-    RateLimitedError,
-    RetryPolicy,
-    TransientError,
-)
+from gis.channels.base import Channel, Message, RetryPolicy
+from gis.channels.errcode import raise_for_errcode
 from gis.channels.http_json import post_json
 
 SEND_TOO_FAST = 130101
-BUSY = -1
 ROBOT_LIMIT = (20, 60.0)
 BLOCK_S = 600.0
 
@@ -88,11 +81,5 @@ class DingTalkRobotChannel(Channel):
 
     def attempt(self, message: Message) -> str:
         _, answer = post_json(self.url(int(time.time() * 1000)), self.body(message))
-        errcode = answer.get("errcode", BUSY)
-        if errcode == SEND_TOO_FAST:
-            raise RateLimitedError(f"dingtalk: {answer.get('errmsg')}", time.time() + self.block_s)
-        if errcode == BUSY:
-            raise TransientError(f"dingtalk: {answer.get('errmsg')}")
-        if errcode != 0:
-            raise PermanentError(f"dingtalk errcode {errcode}: {answer.get('errmsg')}")
+        raise_for_errcode(answer, "dingtalk", {SEND_TOO_FAST: self.block_s})
         return ""

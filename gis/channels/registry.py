@@ -15,78 +15,74 @@ from gis.settings import Settings
 
 def enabled_channels(settings: Settings) -> dict[str, Channel]:
     """Channel name → channel, for every provider whose credentials are set."""
-    s = settings
-    retry = RetryPolicy(max_attempts=s.channel_retry_attempts, base_s=s.channel_retry_base_s)
+    retry = RetryPolicy(
+        max_attempts=settings.channel_retry_attempts, base_s=settings.channel_retry_base_s
+    )
+    wecom, dingtalk, aliyun = settings.wecom, settings.dingtalk, settings.aliyun
+    tencent, web_push = settings.tencent, settings.web_push
     channels: list[Channel] = []
-    if s.wecom_corp_id and s.wecom_corp_secret:
+    if wecom.corp_id and wecom.corp_secret:
         channels.append(
             WeComAppChannel(
-                s.wecom_base_url,
-                s.wecom_corp_id,
-                s.wecom_corp_secret,
-                s.wecom_agent_id,
-                retry=retry,
+                wecom.base_url, wecom.corp_id, wecom.corp_secret, wecom.agent_id, retry=retry
             )
         )
-    if s.wecom_robot_key:
+    if wecom.robot_key:
         channels.append(
             WeComRobotChannel(
-                s.wecom_base_url,
-                s.wecom_robot_key,
-                limit=(s.wecom_robot_per_minute, 60.0),
-                retry=retry,
+                wecom.base_url, wecom.robot_key, limit=(wecom.robot_per_minute, 60.0), retry=retry
             )
         )
-    if s.dingtalk_robot_token and s.dingtalk_robot_secret:
+    if dingtalk.robot_token and dingtalk.robot_secret:
         channels.append(
             DingTalkRobotChannel(
-                s.dingtalk_base_url,
-                s.dingtalk_robot_token,
-                s.dingtalk_robot_secret,
-                limit=(s.dingtalk_robot_per_minute, 60.0),
-                block_s=s.dingtalk_block_s,
+                dingtalk.base_url,
+                dingtalk.robot_token,
+                dingtalk.robot_secret,
+                limit=(dingtalk.robot_per_minute, 60.0),
+                block_s=dingtalk.block_s,
                 retry=retry,
             )
         )
-    if s.aliyun_access_key_id and s.aliyun_access_key_secret:
-        if s.aliyun_sms_template_code:
+    if aliyun.access_key_id and aliyun.access_key_secret:
+        if aliyun.sms_template_code:
             channels.append(
                 AliyunSmsChannel(
-                    s.aliyun_sms_endpoint,
-                    s.aliyun_access_key_id,
-                    s.aliyun_access_key_secret,
-                    s.aliyun_sms_sign_name,
-                    s.aliyun_sms_template_code,
+                    aliyun.sms_endpoint,
+                    aliyun.access_key_id,
+                    aliyun.access_key_secret,
+                    aliyun.sms_sign_name,
+                    aliyun.sms_template_code,
                     retry=retry,
                 )
             )
-        if s.aliyun_voice_tts_code:
+        if aliyun.voice_tts_code:
             channels.append(
                 AliyunVoiceChannel(
-                    s.aliyun_voice_endpoint,
-                    s.aliyun_access_key_id,
-                    s.aliyun_access_key_secret,
-                    s.aliyun_voice_tts_code,
-                    s.aliyun_voice_show_number,
+                    aliyun.voice_endpoint,
+                    aliyun.access_key_id,
+                    aliyun.access_key_secret,
+                    aliyun.voice_tts_code,
+                    aliyun.voice_show_number,
                     retry=retry,
                 )
             )
-    if s.tencent_secret_id and s.tencent_secret_key and s.tencent_sms_template_id:
+    if tencent.secret_id and tencent.secret_key and tencent.sms_template_id:
         channels.append(
             TencentSmsChannel(
-                s.tencent_sms_endpoint,
-                s.tencent_secret_id,
-                s.tencent_secret_key,
-                s.tencent_sms_app_id,
-                s.tencent_sms_sign_name,
-                s.tencent_sms_template_id,
-                tuple(s.tencent_sms_template_params),
-                s.tencent_region,
+                tencent.sms_endpoint,
+                tencent.secret_id,
+                tencent.secret_key,
+                tencent.sms_app_id,
+                tencent.sms_sign_name,
+                tencent.sms_template_id,
+                tuple(tencent.sms_template_params),
+                tencent.region,
                 retry=retry,
             )
         )
-    if s.web_push_vapid_private_key:
+    if web_push.vapid_private_key:
         channels.append(
-            WebPushChannel(s.web_push_vapid_private_key, s.web_push_vapid_subject, retry=retry)
+            WebPushChannel(web_push.vapid_private_key, web_push.vapid_subject, retry=retry)
         )
     return {channel.name: channel for channel in channels}

@@ -24,19 +24,11 @@ import time
 import urllib.parse
 from typing import Literal
 
-from gis.channels.base import (
-    Channel,
-    Message,
-    PermanentError,
-    RateLimitedError,
-    RetryPolicy,
-    TransientError,
-    clip_utf8,
-)
+from gis.channels.base import Channel, Message, PermanentError, RetryPolicy, clip_utf8
+from gis.channels.errcode import raise_for_errcode
 from gis.channels.http_json import post_json, request_json
 
 TOKEN_INVALID = {40014, 42001}
-BUSY = -1
 FREQ_LIMIT = 45009
 MEMBER_LIMITS = ((30, 60.0), (1000, 3600.0))
 TOKEN_MARGIN_S = 300.0
@@ -74,11 +66,9 @@ class WeComAppChannel(Channel):
                     {"corpid": self.corp_id, "corpsecret": self.corp_secret}
                 )
                 _, answer = request_json("GET", f"{self.base_url}/cgi-bin/gettoken?{query}")
-                errcode = answer.get("errcode", -1)
-                if errcode == BUSY:
-                    raise TransientError(f"gettoken: {answer.get('errmsg')}")
-                if errcode != 0 or not answer.get("access_token"):
-                    raise PermanentError(f"gettoken errcode {errcode}: {answer.get('errmsg')}")
+                raise_for_errcode(answer, "gettoken", {})
+                if not answer.get("access_token"):
+                    raise PermanentError("gettoken answered no access_token")
                 self._token = answer["access_token"]
                 lifetime = float(answer.get("expires_in", 7200))
                 self._token_expires = time.time() + max(0.0, lifetime - TOKEN_MARGIN_S)
@@ -106,13 +96,7 @@ class WeComAppChannel(Channel):
         answer = self._post(message, self.access_token())
         if answer.get("errcode") in TOKEN_INVALID:
             answer = self._post(message, self.access_token(refresh=True))
-        errcode = answer.get("errcode", -1)
-        if errcode == BUSY:
-            raise TransientError(f"message/send: {answer.get('errmsg')}")
-        if errcode == FREQ_LIMIT:
-            raise RateLimitedError(f"message/send: {answer.get('errmsg')}", time.time() + 60)
-        if errcode != 0:
-            raise PermanentError(f"message/send errcode {errcode}: {answer.get('errmsg')}")
+        raise_for_errcode(answer, "message/send", {FREQ_LIMIT: 60.0})
         if answer.get("invaliduser"):
             raise PermanentError(f"WeCom does not know user {answer['invaliduser']}")
         return str(answer.get("msgid", ""))

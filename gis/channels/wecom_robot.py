@@ -8,22 +8,13 @@ mobile, so the text type is the default (it rings the mentioned members).
 
 from __future__ import annotations
 
-import time
 from typing import Literal
 
-from gis.channels.base import (
-    Channel,
-    Message,
-    PermanentError,
-    RateLimitedError,
-    RetryPolicy,
-    TransientError,
-    clip_utf8,
-)
+from gis.channels.base import Channel, Message, RetryPolicy, clip_utf8
+from gis.channels.errcode import raise_for_errcode
 from gis.channels.http_json import post_json
 
 FREQ_LIMIT = 45009
-BUSY = -1
 ROBOT_LIMIT = (20, 60.0)
 
 
@@ -63,13 +54,5 @@ class WeComRobotChannel(Channel):
 
     def attempt(self, message: Message) -> str:
         _, answer = post_json(self.url, self.body(message))
-        errcode = answer.get("errcode", BUSY)
-        if errcode == FREQ_LIMIT:
-            raise RateLimitedError(
-                f"robot: {answer.get('errmsg')}", time.time() + self.limits[0][1]
-            )
-        if errcode == BUSY:
-            raise TransientError(f"robot: {answer.get('errmsg')}")
-        if errcode != 0:
-            raise PermanentError(f"robot errcode {errcode}: {answer.get('errmsg')}")
+        raise_for_errcode(answer, "robot", {FREQ_LIMIT: self.limits[0][1]})
         return ""
