@@ -22,12 +22,12 @@ from pathlib import Path
 import psycopg
 from psycopg.rows import class_row
 
-from api import audit
 from api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from api.resumable import attach_uploads, place_attached
 from api.scope import Subject, Where, scope_where, valid_now, worker_in_area
 from api.uploads import Photo, photo_name, store_photo
 from api.users import User
+from gis import audit
 from gis.deadlines import due_at
 from gis.deliveries import mark_acknowledged, mark_seen
 from gis.task_messages import Action, queue_pushes

@@ -13,7 +13,6 @@ from fastapi.concurrency import run_in_threadpool
 from psycopg_pool import ConnectionPool
 from pydantic import ValidationError
 
-from api import audit
 from api.csrf import CSRF_COOKIE, set_csrf_cookie
 from api.deps import (
     COOKIE_NAME,
@@ -31,6 +30,7 @@ from api.schemas import LoginIn, TokenOut, UserOut
 from api.sessions import close_session, open_session, purge_expired_sessions
 from api.throttle import LoginThrottle
 from api.users import authenticate
+from gis import audit
 from gis.settings import Settings
 
 router = APIRouter(prefix="/api/auth", tags=["auth 登录"])

@@ -16,12 +16,12 @@ from fastapi import APIRouter, Query
 from psycopg.rows import dict_row
 from pydantic import BaseModel, Field
 
-from api import audit
 from api.deps import AppSettings, Conn, CurrentUser
 from api.errors import Forbidden, NotFound
 from api.responses import OrjsonResponse
 from api.scope import Subject, scope_where
 from api.task_queries import get_task
+from gis import audit
 from gis.models import HOUSEHOLD_SPECIAL_GROUPS, VISIT_OUTCOMES
 
 router = APIRouter(prefix="/api", tags=["field 移动端"])

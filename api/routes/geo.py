@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from psycopg.rows import dict_row
 
-from api import audit
 from api.deps import AppLayerCache, Conn, CurrentUser
 from api.geojson import BBox, ZoomParam, add_bbox, bbox_param, feature_collection
 from api.grid_layer import OPEN_TASK_LOAD, grid_layer
@@ -24,6 +23,7 @@ from api.scope import (
     visible_phone,
 )
 from api.users import User
+from gis import audit
 from gis.models import WORKER_ROLE_LABELS_ZH
 from gis.workorders import OPEN_STATES
 

@@ -9,7 +9,6 @@ import psycopg
 from fastapi import APIRouter, Query
 from psycopg.rows import dict_row
 
-from api import audit
 from api.deps import Conn, CurrentUser
 from api.errors import NotFound
 from api.pages import Paging, fetch_page
@@ -17,6 +16,7 @@ from api.responses import OrjsonResponse
 from api.schemas import HouseholdDetail, HouseholdOut, Page, ResidentOut, WorkerOut
 from api.scope import BUILDING_IN_GRID, Subject, Where, scope_where, valid_now, visible_phone
 from api.users import User
+from gis import audit
 from gis.models import WORKER_ROLE_LABELS_ZH
 
 router = APIRouter(prefix="/api", tags=["people 人员"])

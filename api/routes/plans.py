@@ -12,12 +12,12 @@ from fastapi import APIRouter, Query, status
 from psycopg.rows import dict_row
 from pydantic import BaseModel, Field
 
-from api import audit
 from api.deps import AppSettings, Conn, CurrentUser
 from api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from api.responses import OrjsonResponse
 from api.scope import Subject, scope_where
 from api.users import User
+from gis import audit
 from gis.loaders.context import LoadRules
 from gis.redistrict_apply import store
 from gis.redistrict_apply.apply import PlanRefused

@@ -29,6 +29,7 @@ import shapely
 from psycopg.types.json import Jsonb
 from shapely.geometry import MultiPolygon, Polygon
 
+from gis import audit
 from gis.loaders.context import LoadRules
 from gis.redistrict_apply.validate import PlanGrid, PlanProblem, validate_plan
 
@@ -143,7 +144,14 @@ def apply_plan(
         (old_codes, list(OPEN_TASK_STATES)),
     ).fetchone()[0]
     conn.execute("DROP TABLE plan_apply_grid, plan_apply_building")
-    _audit(conn, actor, plan_id, result)
+    audit.record(
+        conn,
+        actor,
+        "plan.apply",
+        "community",
+        result.community_code,
+        {"plan_id": plan_id, **result.as_dict()},
+    )
     return result
 
 
@@ -330,12 +338,3 @@ def _regrid_devices(conn: psycopg.Connection, community_code: str, old_codes: li
         "WHERE device.id = placed.id AND device.grid_code IS DISTINCT FROM placed.code",
         (old_codes, community_code),
     ).rowcount
-
-
-def _audit(conn: psycopg.Connection, actor: str, plan_id: int | None, result: ApplyResult) -> None:
-    """The audit row (the same table and shape as api.audit.record, which gis cannot import)."""
-    conn.execute(
-        "INSERT INTO audit_log (actor, action, subject_type, subject_id, detail) "
-        "VALUES (%s, 'plan.apply', 'community', %s, %s)",
-        (actor, result.community_code, Jsonb({"plan_id": plan_id, **result.as_dict()})),
-    )

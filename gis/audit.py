@@ -1,5 +1,8 @@
 """The audit log: every state change and every read of personal data — households,
-residents, workers' contact details — (who, what, when)."""
+residents, workers' contact details — (who, what, when).
+
+The one writer of ``audit_log``, in gis so that the API and gis's own state changes (a
+plan applied from the CLI) write the same rows."""
 
 from __future__ import annotations
 
