@@ -9,24 +9,25 @@ chunks that resume after a broken chunk instead of restarting.
 
 from __future__ import annotations
 
-import random
 import time
 import zlib
 from pathlib import Path
 
 import numpy as np
 
-from firmware_sim import scenarios
-from firmware_sim.fleet import Fleet
-from firmware_sim.inventory import read_inventory
-from firmware_sim.settings import SimSettings
 from gis.crs import wgs84_to_bd09
 from gis.db import connect
-from tests.api_world import GRID_B1
 from tests.browser_helpers import BrowserSession, map_server_on
-from tests.ingest_world import ingest_env, run_ingest, scalar, wait_subscribed
+from tests.fire_world import (
+    DEVICE_IDS,
+    FIRE,
+    WORKER_IDS,
+    b1_ready_for_a_fire,
+    camera_sees_smoke,
+    ingest_consuming,
+)
+from tests.ingest_world import scalar
 from tests.mqtt_helpers import wait_until
-from tests.test_map_e2e_fire_loop import CAMERA, FIRE, WORKER_IDS
 
 pytest_plugins = ["tests.mqtt_helpers", "tests.browser_helpers"]
 
@@ -74,17 +75,6 @@ def jpeg_dimensions(data: bytes) -> tuple[int, int]:
     raise ValueError("no start-of-frame marker")
 
 
-def _b1_ready_for_a_fire(database_url: str) -> None:
-    """B1's earlier task is finished and the roof camera is registered."""
-    with connect(database_url) as conn:
-        conn.execute("UPDATE task SET state = 'closed' WHERE grid_code = %s", (GRID_B1,))
-        conn.execute(
-            "INSERT INTO device (id, kind, model, geom, height_m, range_m, source) "
-            "VALUES (%s, 'camera', 'roof', ST_SetSRID(ST_MakePoint(%s, %s), 4326), %s, %s, 't')",
-            (CAMERA.id, CAMERA.lon, CAMERA.lat, CAMERA.height_m, CAMERA.range_m),
-        )
-
-
 def log_in(phone: BrowserSession, username: str) -> None:
     phone.page.goto(f"{phone.base_url}/m")
     phone.page.wait_for_selector("#login-view:not([hidden])")
@@ -107,14 +97,15 @@ def _handled(database_url: str, task_id: int) -> int:
 def test_field_app_fire_alert_offline_report_arrives_once(
     database_url, tmp_path: Path, broker_factory, browser_session
 ):
-    broker = broker_factory([CAMERA.id, "meter_b1", "cam_a1"], WORKER_IDS)
+    broker = broker_factory(DEVICE_IDS, WORKER_IDS)
     with map_server_on(
         database_url,
         tmp_path / "api",
         field_upload_chunk_max_bytes=CHUNK,
         field_outbox_retry_s=0.5,
     ) as server:
-        _b1_ready_for_a_fire(database_url)
+        with connect(database_url) as conn:
+            b1_ready_for_a_fire(conn)
         phone = browser_session(server.url, **PHONE)
         page = phone.page
         refused: list[str] = []
@@ -125,15 +116,8 @@ def test_field_app_fire_alert_offline_report_arrives_once(
             "document.querySelector('#live-status').dataset.state === 'live'", timeout=10_000
         )
 
-        env = ingest_env(database_url, broker, tmp_path / "ingest")
-        with run_ingest(env, tmp_path / "ingest"):
-            wait_subscribed(database_url, broker, probe_device="meter_b1")
-            specs = read_inventory(broker.write_credentials(tmp_path / "devices.csv", [CAMERA]))
-            with Fleet(specs, SimSettings(mqtt_port=broker.port)) as fleet:
-                assert fleet.wait_connected(10)
-                fired = time.monotonic()
-                assert scenarios.fire(fleet, *FIRE, rng=random.Random(7)) == [CAMERA.id]
-                assert fleet.wait_drained(10)
+        with ingest_consuming(database_url, broker, tmp_path / "ingest"):
+            fired = camera_sees_smoke(broker, tmp_path)
             page.wait_for_selector("#alarm:not([hidden])", timeout=10_000)
             alert_s = time.monotonic() - fired
             task_id = int(page.get_attribute("#alarm", "data-task-id"))

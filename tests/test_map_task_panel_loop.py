@@ -7,44 +7,12 @@ from __future__ import annotations
 import httpx
 
 from tests.api_world import GRID_A2, PASSWORD
-from tests.browser_helpers import (
-    WAIT_MS,
-    BrowserSession,
-    MapServer,
-    hue_degrees,
-    pixel_rgb,
-    png_bytes,
-    screen_point,
-)
+from tests.browser_helpers import WAIT_MS, MapServer, hue_degrees, pixel_rgb, screen_point
+from tests.task_panel import buttons, dispatch, open_task, report_handled, state_of, wait_state
 
 pytest_plugins = ["tests.browser_helpers"]
 
 A2_SAMPLE = (109.8125, 40.616)
-
-
-def open_task(session: BrowserSession, task_id: int) -> None:
-    session.page.click(f"#task-list [data-id='{task_id}']")
-    session.page.wait_for_selector(f"#task-detail .facts >> text=#{task_id}")
-
-
-def state_of(session: BrowserSession) -> str:
-    return session.page.get_attribute("#task-detail .chip.state", "data-state")
-
-
-def wait_state(session: BrowserSession, state: str, timeout: int = WAIT_MS) -> None:
-    session.page.wait_for_function(
-        "s => document.querySelector('#task-detail .chip.state')?.dataset.state === s",
-        arg=state,
-        timeout=timeout,
-    )
-
-
-def buttons(session: BrowserSession) -> set[str]:
-    return set(
-        session.page.eval_on_selector_all(
-            "#task-detail .actions button", "bs => bs.map(b => b.dataset.action)"
-        )
-    )
 
 
 def test_map_task_loop_dispatch_accept_handle_evaluate(map_server: MapServer, browser_session):
@@ -55,12 +23,7 @@ def test_map_task_loop_dispatch_accept_handle_evaluate(map_server: MapServer, br
     assert state_of(operator) == "filed"
     assert buttons(operator) == {"dispatch", "invalid", "duplicate"}
 
-    operator.page.click("#task-detail [data-action=dispatch]")
-    worker_select = "#task-detail [data-form=dispatch] [data-field=worker]"
-    operator.page.wait_for_selector(f"{worker_select} option[value=w_a2]", state="attached")
-    operator.page.select_option(worker_select, "w_a2")
-    operator.page.click("#task-detail [data-submit=dispatch]")
-    wait_state(operator, "dispatched")
+    dispatch(operator, "w_a2")
     assert "网格员甲二" in operator.page.inner_text("#task-detail .facts")
     operator.screenshot("1_dispatched")
 
@@ -73,15 +36,7 @@ def test_map_task_loop_dispatch_accept_handle_evaluate(map_server: MapServer, br
     wait_state(operator, "accepted")  # live, without a reload
     worker.page.click("#task-detail [data-action=start]")
     wait_state(worker, "in_progress")
-    worker.page.click("#task-detail [data-action=handled]")
-    form = "#task-detail [data-form=handled]"
-    worker.page.fill(f"{form} [data-field=note]", "已到场核实，系误报，已清理烟源")
-    worker.page.set_input_files(
-        f"{form} [data-field=photo]",
-        files=[{"name": "scene.png", "mimeType": "image/png", "buffer": png_bytes()}],
-    )
-    worker.page.click(f"{form} [data-submit=handled]")
-    wait_state(worker, "handled")
+    report_handled(worker, "已到场核实，系误报，已清理烟源")
     assert worker.page.locator("#task-detail .photos img").count() == 1
     worker.screenshot("2_handled")
 
