@@ -132,3 +132,26 @@ def induced(graph: UnitGraph, members: np.ndarray) -> UnitGraph:
         graph.unit_area[members],
         graph.unit_perimeter[members],
     )
+
+
+def connected_without(adjacency: list[list[int]], labels: np.ndarray, unit: int, size: int) -> bool:
+    """Whether the units with ``unit``'s label (``size`` of them, ``unit`` among them) stay
+    one connected piece without it; never when it is the only one.
+
+    ``adjacency`` is ``UnitGraph.adjacency_lists()``; the callers are the hot loops of the
+    bisection and the local search, so it walks only as far as it must."""
+    if size <= 1:
+        return False
+    label = labels[unit]
+    inside = [v for v in adjacency[unit] if labels[v] == label]
+    if len(inside) <= 1:
+        return True
+    seen = {unit, inside[0]}
+    stack = [inside[0]]
+    while stack:
+        u = stack.pop()
+        for v in adjacency[u]:
+            if v not in seen and labels[v] == label:
+                seen.add(v)
+                stack.append(v)
+    return len(seen) == size

@@ -16,7 +16,7 @@ from collections.abc import Callable
 import numpy as np
 import pymetis
 
-from gis.redistrict.graph import UnitGraph, components, induced
+from gis.redistrict.graph import UnitGraph, components, connected_without, induced
 from gis.redistrict.search import Assignment, Cancelled, balance, compact, refine
 from gis.redistrict.targets import Targets
 
@@ -72,25 +72,6 @@ def _side_range(total: int, k: int, k_first: int, targets: Targets) -> tuple[int
     return low, high
 
 
-def _connected_without(adjacency: list[list[int]], side: np.ndarray, unit: int) -> bool:
-    """Whether ``unit``'s side stays connected without it."""
-    label = side[unit]
-    inside = [v for v in adjacency[unit] if side[v] == label]
-    if not inside:
-        return int((side == label).sum()) > 1
-    if len(inside) == 1:
-        return True
-    seen = {unit, inside[0]}
-    stack = [inside[0]]
-    while stack:
-        u = stack.pop()
-        for v in adjacency[u]:
-            if v not in seen and side[v] == label:
-                seen.add(v)
-                stack.append(v)
-    return len(seen) == int((side == label).sum())
-
-
 def _fix_side(
     graph: UnitGraph,
     adjacency: list[list[int]],
@@ -127,8 +108,9 @@ def _fix_side(
         lands = households[candidates] >= need
         second = np.where(lands, gain, households[candidates])
         order = np.lexsort((-gain, -second, ~lands))
+        size = int((side == source).sum())
         moved = next(
-            (int(u) for u in candidates[order] if _connected_without(adjacency, side, int(u))),
+            (int(u) for u in candidates[order] if connected_without(adjacency, side, int(u), size)),
             -1,
         )
         if moved < 0:

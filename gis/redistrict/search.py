@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from gis.redistrict.graph import UnitGraph
+from gis.redistrict.graph import UnitGraph, connected_without
 from gis.redistrict.targets import Targets
 
 
@@ -52,24 +52,8 @@ class Assignment:
 
     def can_leave(self, unit: int) -> bool:
         """Whether ``unit`` can leave its grid without emptying or disconnecting it."""
-        grid = int(self.labels[unit])
-        members = self.members[grid]
-        if len(members) <= 1:
-            return False
-        inside = [v for v in self.adjacency[unit] if self.labels[v] == grid]
-        if not inside:
-            return True
-        if len(inside) == 1:
-            return True
-        seen = {unit, inside[0]}
-        stack = [inside[0]]
-        while stack:
-            u = stack.pop()
-            for v in self.adjacency[u]:
-                if v not in seen and self.labels[v] == grid:
-                    seen.add(v)
-                    stack.append(v)
-        return len(seen) == len(members)
+        members = self.members[int(self.labels[unit])]
+        return connected_without(self.adjacency, self.labels, unit, len(members))
 
     def move(self, unit: int, grid: int) -> None:
         old = int(self.labels[unit])
