@@ -50,6 +50,15 @@ class Where:
         self.params.update(params)
         return self
 
+    def equal(self, table: str, values: dict[str, object]) -> Where:
+        """``table.column = value`` for each column whose value is given (not None): a
+        route's optional equality filters."""
+        for column, value in values.items():
+            if value is not None:
+                name = f"{table}_{column}"
+                self.add(f"{table}.{column} = %({name})s", **{name: value})
+        return self
+
     def extend(self, other: Where) -> Where:
         self.clauses.extend(other.clauses)
         self.params.update(other.params)

@@ -28,12 +28,7 @@ def devices(
 ) -> GeoJSONResponse:
     """Points with ``online`` and ``last_seen`` (from the devices' status heartbeats)."""
     where = add_bbox(scope_where(user, Subject.DEVICE), "device.geom", bbox)
-    if kind:
-        where.add("device.kind = %(kind)s", kind=kind)
-    if online is not None:
-        where.add("device.online = %(online)s", online=online)
-    if grid_code:
-        where.add("device.grid_code = %(grid_code)s", grid_code=grid_code)
+    where.equal("device", {"kind": kind, "online": online, "grid_code": grid_code})
     return GeoJSONResponse(
         feature_collection(
             conn,

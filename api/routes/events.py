@@ -40,15 +40,10 @@ def events(
 ) -> OrjsonResponse:
     """Device events, newest first."""
     where = scope_where(user, Subject.EVENT)
-    filters = {
-        "type": type,
-        "device_id": device_id,
-        "grid_code": grid_code,
-        "incident_id": incident_id,
-    }
-    for column, value in filters.items():
-        if value is not None:
-            where.add(f"event.{column} = %(e_{column})s", **{f"e_{column}": value})
+    where.equal(
+        "event",
+        {"type": type, "device_id": device_id, "grid_code": grid_code, "incident_id": incident_id},
+    )
     if since:
         where.add("event.ts >= %(since)s", since=since)
     if until:
@@ -81,16 +76,16 @@ def incidents(
 ) -> OrjsonResponse:
     """Incidents (merged events of one situation), most recent activity first."""
     where = scope_where(user, Subject.INCIDENT)
-    filters = {
-        "status": status,
-        "severity": severity,
-        "type": type,
-        "category": category,
-        "grid_code": grid_code,
-    }
-    for column, value in filters.items():
-        if value is not None:
-            where.add(f"incident.{column} = %(i_{column})s", **{f"i_{column}": value})
+    where.equal(
+        "incident",
+        {
+            "status": status,
+            "severity": severity,
+            "type": type,
+            "category": category,
+            "grid_code": grid_code,
+        },
+    )
     return OrjsonResponse(
         fetch_page(
             conn,

@@ -41,11 +41,7 @@ def _place_filters(
 ) -> Where:
     if grid_code:
         where.add(BUILDING_IN_GRID, grid_code=grid_code)
-    if building_id is not None:
-        where.add("building.id = %(building_id)s", building_id=building_id)
-    if community_code:
-        where.add("building.community_code = %(community_code)s", community_code=community_code)
-    return where
+    return where.equal("building", {"id": building_id, "community_code": community_code})
 
 
 def _audited(conn: psycopg.Connection, user: User, subject_type: str, page: dict) -> dict:
@@ -138,10 +134,8 @@ def workers(
     """网格员 and other task receivers, with the grids they currently hold; phone numbers
     masked for roles that do not call workers (audited)."""
     where = scope_where(user, Subject.WORKER)
-    if role:
-        where.add("worker.role = %(role)s", role=role)
-    if community_code:
-        where.add("worker.community_code = %(community_code)s", community_code=community_code)
+    # An empty ?role= filters nothing, as it always did.
+    where.equal("worker", {"role": role or None, "community_code": community_code})
     if grid_code:
         where.add(
             "EXISTS (SELECT 1 FROM grid_assignment f WHERE f.worker_id = worker.id "
