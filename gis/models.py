@@ -813,6 +813,8 @@ class GridPlanBuilding(Base):
 
 WATCH_SIGNALS = ("water", "power", "door")
 WATCH_NOTICE_STATES = ("queued", "sent", "failed", "cancelled")
+WATCH_OUTCOMES = ("all_well", "needed_help", "away", "device_fault")
+"""What the worker found on a visit: 一切正常 / 需要帮助 / 外出 / 设备故障."""
 
 
 class WatchEnrolment(Base):
@@ -895,6 +897,16 @@ watch_hour = Table(
 W = energy_wh · 3600 / power_s; a device with 0 reports in the hour sent nothing (NaN)."""
 
 
+watch_device_hour = Table(
+    "watch_device_hour",
+    Base.metadata,
+    Column("device_id", String(64), primary_key=True),
+    Column("hour", DateTime(timezone=True), primary_key=True),
+    Column("reports", Integer, nullable=False, server_default="0"),
+)
+"""Heartbeats per door controller and hour (rows past the rollup retention are deleted)."""
+
+
 class WatchState(Base):
     """Detector state of one enrolled household (ingest.watch STATE_DTYPE record)."""
 
@@ -938,3 +950,23 @@ class WatchNotice(Base):
     next_attempt_at: Mapped[datetime] = _created()
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class WatchOutcome(Base):
+    """A visit outcome or a family's answer, waiting for the sweep to feed the detector."""
+
+    __tablename__ = "watch_outcome"
+    __table_args__ = (
+        CheckConstraint(_in("outcome", WATCH_OUTCOMES), name="watch_outcome_kind"),
+        Index("watch_outcome_pending", "household_id", postgresql_where=text("applied_at IS NULL")),
+    )
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    household_id: Mapped[int] = mapped_column(
+        ForeignKey("watch_enrolment.household_id", ondelete="CASCADE"), nullable=False
+    )
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("task.id", ondelete="SET NULL"))
+    outcome: Mapped[str] = mapped_column(Text, nullable=False)
+    away_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = _created()
+    applied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

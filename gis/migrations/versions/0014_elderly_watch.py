@@ -13,10 +13,16 @@ Create Date: 2026-12-02 01:00:00.000000
   many reports each device sent). PARTITIONED BY RANGE (hour), one partition a month,
   created ahead and dropped after the retention by the sweep's maintenance
   (ingest/watch_store.py); this migration creates none.
+* ``watch_device_hour``: per door controller and hour, how many times it said it was
+  online (heartbeats): an hour without a passage is then a 0, not "not reported", for every
+  household whose entrance it serves (``watch_enrolment.door_device_id``).
 * ``watch_state``: the detector state of each enrolled household (ingest.watch STATE_DTYPE
   bytes), its layout version and the epoch hour it is due at.
 * ``watch_notice``: a family notice about an open case, sent by the delivery sender through
   gis.channels; the family's "all fine" answer (signed link) is recorded on it.
+* ``watch_outcome``: what the worker found on a visit (all well / needed help / away /
+  device fault) or the family answered, queued for the sweep to feed into the detector
+  state (``applied_at`` once it has).
 """
 
 from collections.abc import Sequence
@@ -110,6 +116,13 @@ def upgrade() -> None:
         postgresql_partition_by="RANGE (hour)",
     )
     op.create_table(
+        "watch_device_hour",
+        sa.Column("device_id", sa.String(length=64), nullable=False),
+        sa.Column("hour", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("reports", sa.Integer(), server_default="0", nullable=False),
+        sa.PrimaryKeyConstraint("device_id", "hour"),
+    )
+    op.create_table(
         "watch_state",
         sa.Column("household_id", sa.BigInteger(), nullable=False),
         sa.Column("version", sa.Text(), nullable=False),
@@ -165,15 +178,49 @@ def upgrade() -> None:
         unique=False,
         postgresql_where=sa.text("state = 'queued'"),
     )
+    op.create_table(
+        "watch_outcome",
+        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("household_id", sa.BigInteger(), nullable=False),
+        sa.Column("task_id", sa.BigInteger(), nullable=True),
+        sa.Column("outcome", sa.Text(), nullable=False),
+        sa.Column("away_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("actor", sa.Text(), nullable=False),
+        _now(),
+        sa.Column("applied_at", sa.DateTime(timezone=True), nullable=True),
+        sa.CheckConstraint(
+            "outcome IN ('all_well', 'needed_help', 'away', 'device_fault')",
+            name="watch_outcome_kind",
+        ),
+        sa.ForeignKeyConstraint(
+            ["household_id"], ["watch_enrolment.household_id"], ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(["task_id"], ["task.id"], ondelete="SET NULL"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index(
+        "watch_outcome_pending",
+        "watch_outcome",
+        ["household_id"],
+        unique=False,
+        postgresql_where=sa.text("applied_at IS NULL"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index(
+        "watch_outcome_pending",
+        table_name="watch_outcome",
+        postgresql_where=sa.text("applied_at IS NULL"),
+    )
+    op.drop_table("watch_outcome")
     op.drop_index(
         "watch_notice_due", table_name="watch_notice", postgresql_where=sa.text("state = 'queued'")
     )
     op.drop_table("watch_notice")
     op.drop_index("watch_state_due", table_name="watch_state")
     op.drop_table("watch_state")
+    op.drop_table("watch_device_hour")
     op.drop_table("watch_hour")
     op.drop_index("watch_contact_household", table_name="watch_contact")
     op.drop_table("watch_contact")

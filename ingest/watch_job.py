@@ -1,0 +1,463 @@
+"""The elderly watch's sweep in every ingest process, its state in PostgreSQL.
+
+One batch is one transaction: claim up to ``watch_sweep_batch`` households whose detector
+state is due (``FOR UPDATE SKIP LOCKED``: a batch another process holds is skipped, never
+waited for or swept twice), feed in what workers and families reported since (visit
+outcomes, known absences), read their complete rollup hours since the due hour, run
+``ingest.watch.sweep`` and write the new state and what it found:
+
+- a **visit** finding opens (or joins) the case's incident — merge key
+  ``watch.<kind>:household:<id>``, so an open case never repeats — and, if the incident has
+  no task yet, a visit task for the household's grid worker through ingest.tasks (the same
+  task, push and escalation path as every other event);
+- a **family** finding opens the incident and queues a family notice for each contact
+  (watch_notice, sent by the delivery sender through gis.channels, held back in the
+  household's quiet hours); a household without family contacts gets the visit at once;
+- a **device** finding opens a device incident with a maintenance task, never a resident
+  alert.
+
+A resident case the detector has closed (life again) closes its incident if no task is
+open on it, so the next absence is a new case. Only complete hours are swept: an hour is
+complete ``watch_lateness_s`` after its end (event time is the rollup hour). A crash
+before commit leaves state, incidents and notices untouched, so a restart sweeps the same
+hours again and fires once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import psycopg
+
+from gis.settings import Settings
+from gis.spatial_join import locate_point
+from ingest.incidents import NewIncident
+from ingest.rules import Rule, household_merge_key
+from ingest.tasks import create_tasks
+from ingest.watch.config import WatchConfig
+from ingest.watch.findings import KIND, RESIDENT_KINDS, TITLES, Finding
+from ingest.watch.readings import epoch_hour, hour_start
+from ingest.watch.state import from_bytes, new_state, to_bytes
+from ingest.watch.sweep import record_visit, set_away, sweep
+from ingest.watch_store import maintain_partitions, read_readings, state_version
+
+log = logging.getLogger(__name__)
+
+TYPE_PREFIX = "watch."
+FAMILY_CATEGORY = {"continuous_flow": "water_leak"}
+DEVICE_FAULT = "device_fault"
+"""A worker found a device broken on a visit: a maintenance task of its own."""
+
+
+def watch_rule(kind: str) -> Rule:
+    """What a finding of this kind becomes as an incident and task."""
+    title_zh, title_en = TITLES.get(kind, ("设备故障", "Device fault"))
+    if kind in RESIDENT_KINDS:
+        return Rule(
+            type=f"{TYPE_PREFIX}{kind}",
+            category=FAMILY_CATEGORY.get(kind, "elderly"),
+            merge="household",
+            urgent_always=False,
+            alert_local_leaders=False,
+            escalates=False,
+            notify_family=False,
+            department=None,
+            title_zh=f"{title_zh}——请上门探访",
+            title_en=f"{title_en}: visit the household",
+        )
+    return Rule(
+        type=f"{TYPE_PREFIX}{kind}",
+        category="device",
+        merge="household",
+        urgent_always=False,
+        alert_local_leaders=False,
+        escalates=False,
+        notify_family=False,
+        department=None,
+        title_zh=f"设备维护: {title_zh}——请检修设备",
+        title_en=f"Device maintenance: {title_en}: check the device",
+    )
+
+
+def merge_key(kind: str, household_id: int) -> str:
+    return household_merge_key(f"{TYPE_PREFIX}{kind}", household_id, "")
+
+
+@dataclass
+class Claimed:
+    household_ids: list[int]
+    due_hours: np.ndarray
+    state: np.ndarray
+    signals: list[frozenset[str]]
+    away_until: list[datetime | None]
+
+
+@dataclass
+class SweepCounts:
+    households: int = 0
+    findings: int = 0
+    tasks: int = 0
+    notices: int = 0
+    outbox_ids: list[int] | None = None
+
+
+_CLAIM = """
+SELECT s.household_id, s.version, s.due_hour, s.state, e.signals, e.away_until
+FROM watch_state s JOIN watch_enrolment e ON e.household_id = s.household_id
+WHERE s.due_hour < %(end)s
+ORDER BY s.due_hour, s.household_id
+LIMIT %(limit)s
+FOR UPDATE OF s SKIP LOCKED
+"""
+
+_NEW_STATES = """
+INSERT INTO watch_state (household_id, version, due_hour, state)
+SELECT e.household_id, %(version)s,
+       coalesce((SELECT floor(extract(epoch FROM min(h.hour)) / 3600)::int FROM watch_hour h
+                 WHERE h.household_id = e.household_id AND h.hour >= %(since)s
+                   AND h.hour < %(until)s), %(end)s),
+       %(state)s
+FROM watch_enrolment e
+WHERE NOT EXISTS (SELECT 1 FROM watch_state s WHERE s.household_id = e.household_id)
+ORDER BY e.household_id
+LIMIT %(limit)s
+ON CONFLICT (household_id) DO NOTHING
+"""
+
+
+def complete_end(now: datetime, lateness_s: float) -> int:
+    """The first epoch hour that is not complete yet (sweeps cover the hours before it)."""
+    return epoch_hour(now - timedelta(seconds=lateness_s)) if lateness_s >= 0 else epoch_hour(now)
+
+
+def start_new_households(conn: psycopg.Connection, end: int, settings: Settings) -> int:
+    """A state row for each newly enrolled household, due at its first rollup hour within
+    the backfill (what it has of history is learned), or at ``end``."""
+    return conn.execute(
+        _NEW_STATES,
+        {
+            "version": state_version(),
+            "since": hour_start(end - settings.watch_backfill_h),
+            "until": hour_start(end),
+            "end": end,
+            "state": new_state(1)[0].tobytes(),
+            "limit": settings.watch_sweep_batch,
+        },
+    ).rowcount
+
+
+def claim(conn: psycopg.Connection, end: int, limit: int) -> Claimed | None:
+    rows = conn.execute(_CLAIM, {"end": end, "limit": limit}).fetchall()
+    if not rows:
+        return None
+    version = state_version()
+    fresh = new_state(1)[0].tobytes()
+    state = from_bytes([bytes(r[3]) if r[1] == version else fresh for r in rows])
+    return Claimed(
+        household_ids=[r[0] for r in rows],
+        due_hours=np.array([r[2] for r in rows], dtype=np.int64),
+        state=state,
+        signals=[frozenset(r[4]) for r in rows],
+        away_until=[r[5] for r in rows],
+    )
+
+
+def apply_outcomes(
+    conn: psycopg.Connection, claimed: Claimed, config: WatchConfig, settings: Settings
+) -> list[int]:
+    """Visit outcomes and family answers since the last sweep → the detector state (all
+    well / needed help: cases closed and the quiet period; away: a known absence; device
+    fault: a maintenance task too). Returns outbox ids."""
+    rows = conn.execute(
+        "SELECT id, household_id, outcome, away_until, created_at FROM watch_outcome "
+        "WHERE household_id = ANY(%s) AND applied_at IS NULL ORDER BY id FOR UPDATE",
+        (claimed.household_ids,),
+    ).fetchall()
+    if not rows:
+        return []
+    index = {h: i for i, h in enumerate(claimed.household_ids)}
+    faults = []
+    for _, household_id, outcome, away_until, created_at in rows:
+        row = np.array([index[household_id]])
+        if outcome in ("all_well", "needed_help", DEVICE_FAULT):
+            record_visit(claimed.state, row, epoch_hour(created_at), config)
+        if outcome == "away" and away_until is not None:
+            set_away(claimed.state, row, epoch_hour(away_until))
+        if outcome == DEVICE_FAULT:
+            faults.append((household_id, created_at))
+    conn.execute(
+        "UPDATE watch_outcome SET applied_at = now() WHERE id = ANY(%s)", ([r[0] for r in rows],)
+    )
+    outbox: list[int] = []
+    for household_id, at in faults:
+        outbox += _open_case(
+            conn, household_id, DEVICE_FAULT, at, "网格员上门发现设备故障", settings
+        )[1]
+    return outbox
+
+
+def sweep_batch(
+    conn: psycopg.Connection, settings: Settings, config: WatchConfig, now: datetime
+) -> SweepCounts | None:
+    """One batch in the caller's transaction; None when nothing is due."""
+    end = complete_end(now, settings.watch_lateness_s)
+    start_new_households(conn, end, settings)
+    claimed = claim(conn, end, settings.watch_sweep_batch)
+    if claimed is None:
+        return None
+    counts = SweepCounts(households=len(claimed.household_ids), outbox_ids=[])
+    counts.outbox_ids += apply_outcomes(conn, claimed, config, settings)
+    for i, away in enumerate(claimed.away_until):
+        if away is not None:
+            set_away(claimed.state, np.array([i]), epoch_hour(away) + 1)
+    new_due = claimed.due_hours.copy()
+    findings: list[tuple[int, Finding]] = []
+    for due in np.unique(claimed.due_hours):
+        rows = np.flatnonzero(claimed.due_hours == due)
+        hours = int(min(end - due, settings.watch_sweep_max_hours))
+        ids = [claimed.household_ids[r] for r in rows]
+        readings = read_readings(conn, ids, int(due), hours, [claimed.signals[r] for r in rows])
+        part = claimed.state[rows]
+        result = sweep(part, readings, config)
+        claimed.state[rows] = result.state
+        new_due[rows] = due + hours
+        findings += [(ids[f.household], f) for f in result.findings]
+    conn.execute(
+        "UPDATE watch_state s SET state = u.state, due_hour = u.due, version = %s, "
+        "updated_at = now() FROM unnest(%b::int8[], %b::bytea[], %b::int4[]) AS u(id, state, due) "
+        "WHERE s.household_id = u.id",
+        (
+            state_version(),
+            claimed.household_ids,
+            to_bytes(claimed.state),
+            [int(d) for d in new_due],
+        ),
+    )
+    counts.findings = len(findings)
+    for household_id, finding in findings:
+        tasks, outbox, notices = _act_on(conn, household_id, finding, settings)
+        counts.tasks += tasks
+        counts.notices += notices
+        counts.outbox_ids += outbox
+    _close_finished_cases(conn, claimed)
+    return counts
+
+
+def _act_on(
+    conn: psycopg.Connection, household_id: int, finding: Finding, settings: Settings
+) -> tuple[int, list[int], int]:
+    """(tasks opened, outbox ids, notices queued) for one finding."""
+    reason = finding.reason_zh()
+    if finding.level == "family":
+        incident, _ = _incident(conn, household_id, finding.kind, finding.at, reason)
+        if incident is None:
+            return 0, [], 0
+        notices = queue_family_notices(conn, incident, household_id, finding, settings)
+        if notices:
+            return 0, [], notices
+    opened, outbox = _open_case(conn, household_id, finding.kind, finding.at, reason, settings)
+    return opened, outbox, 0
+
+
+@dataclass(frozen=True)
+class _Place:
+    lon: float
+    lat: float
+    grid_code: str | None
+    community_code: str | None
+    lives_alone: bool
+    code: str
+
+
+def _place(conn: psycopg.Connection, household_id: int, now: datetime) -> _Place:
+    lon, lat, tags, code = conn.execute(
+        "SELECT ST_X(ST_PointOnSurface(b.geom)), ST_Y(ST_PointOnSurface(b.geom)), h.tags, h.code "
+        "FROM household h JOIN building b ON b.id = h.building_id WHERE h.id = %s",
+        (household_id,),
+    ).fetchone()
+    found = locate_point(conn, lon, lat, now).row(0)
+    return _Place(lon, lat, found["grid_code"], found["community_code"], "独居老人" in tags, code)
+
+
+def _incident(
+    conn: psycopg.Connection, household_id: int, kind: str, at: datetime, reason: str
+) -> tuple[int | None, bool]:
+    """(the case's open incident, whether it is new): one open incident per household and kind."""
+    rule = watch_rule(kind)
+    now = datetime.now(UTC)
+    place = _place(conn, household_id, now)
+    row = conn.execute(
+        "INSERT INTO incident (type, category, severity, merge_key, grid_code, "
+        "community_code, geom, uncertainty_m, location_method, household_id, first_seen, "
+        "last_seen) VALUES (%s, %s, %s, %s, %s, %s, "
+        "ST_SetSRID(ST_MakePoint(%s, %s), 4326), 10, 'household', %s, %s, %s) "
+        "ON CONFLICT (merge_key) WHERE status = 'open' DO NOTHING RETURNING id",
+        (
+            rule.type,
+            rule.category,
+            rule.urgency(place.lives_alone),
+            merge_key(kind, household_id),
+            place.grid_code,
+            place.community_code,
+            place.lon,
+            place.lat,
+            household_id,
+            at,
+            at,
+        ),
+    ).fetchone()
+    if row is not None:
+        return row[0], True
+    existing = conn.execute(
+        "SELECT id FROM incident WHERE merge_key = %s AND status = 'open'",
+        (merge_key(kind, household_id),),
+    ).fetchone()
+    return (existing[0] if existing else None), False
+
+
+def _open_case(
+    conn: psycopg.Connection,
+    household_id: int,
+    kind: str,
+    at: datetime,
+    reason: str,
+    settings: Settings,
+) -> tuple[int, list[int]]:
+    """The case's incident and, unless it has one already, its task: (tasks opened, outbox)."""
+    incident, _ = _incident(conn, household_id, kind, at, reason)
+    if incident is None:
+        return 0, []
+    if conn.execute("SELECT 1 FROM task WHERE incident_id = %s", (incident,)).fetchone():
+        return 0, []
+    rule = watch_rule(kind)
+    now = datetime.now(UTC)
+    place = _place(conn, household_id, now)
+    urgency = rule.urgency(place.lives_alone and kind in RESIDENT_KINDS)
+    opened = NewIncident(
+        id=incident,
+        rule=rule,
+        urgency=urgency,
+        grid_code=place.grid_code,
+        community_code=place.community_code,
+        first_seen=now,
+        location_method="household",
+        household_id=household_id,
+        lives_alone=place.lives_alone,
+        description_zh=f"户号 {place.code}: {reason}",
+    )
+    return 1, create_tasks(conn, [opened], settings)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def fine_link(public_url: str, token: str) -> str:
+    return f"{public_url.rstrip('/')}/watch/fine/{token}"
+
+
+def _quiet_end(now: datetime, quiet: tuple[int | None, int | None], tz: ZoneInfo) -> datetime:
+    """now, or the end of the household's quiet hours if now is inside them."""
+    start, stop = quiet
+    if start is None or stop is None or start == stop:
+        return now
+    local = now.astimezone(tz)
+    inside = (start <= local.hour < stop) if start < stop else not (stop <= local.hour < start)
+    if not inside:
+        return now
+    end = local.replace(hour=stop, minute=0, second=0, microsecond=0)
+    if end <= local:
+        end += timedelta(days=1)
+    return end.astimezone(UTC)
+
+
+def queue_family_notices(
+    conn: psycopg.Connection,
+    incident_id: int,
+    household_id: int,
+    finding: Finding,
+    settings: Settings,
+) -> int:
+    """One notice per family contact for this case (never twice); how many were queued.
+    0 means the household has no contact (the caller sends the worker instead)."""
+    contacts = conn.execute(
+        "SELECT c.id, c.name, c.phone, c.channel, h.code, e.quiet_from, e.quiet_until "
+        "FROM watch_contact c JOIN watch_enrolment e ON e.household_id = c.household_id "
+        "JOIN household h ON h.id = c.household_id WHERE c.household_id = %s ORDER BY c.id",
+        (household_id,),
+    ).fetchall()
+    now = datetime.now(UTC)
+    tz = ZoneInfo(settings.local_timezone)
+    for contact_id, name, phone, channel, code, quiet_from, quiet_until in contacts:
+        token = secrets.token_urlsafe(24)
+        text = (
+            f"【网格关怀】{name}您好: 您的家人(户号 {code}) {finding.reason_zh()}。"
+            f"请尽快联系确认; 如一切正常请点击 {fine_link(settings.api_public_url, token)}"
+        )
+        conn.execute(
+            "INSERT INTO watch_notice (incident_id, contact_id, channel, address, text, "
+            "token_hash, next_attempt_at) VALUES (%s, %s, %s, %s, %s, %s, %s) "
+            "ON CONFLICT ON CONSTRAINT watch_notice_once DO NOTHING",
+            (
+                incident_id,
+                contact_id,
+                channel,
+                phone,
+                text,
+                _hash(token),
+                _quiet_end(now, (quiet_from, quiet_until), tz),
+            ),
+        )
+    return len(contacts)
+
+
+def _close_finished_cases(conn: psycopg.Connection, claimed: Claimed) -> None:
+    """Resident cases the detector closed: their incident closes unless a task is open."""
+    keys = [
+        merge_key(kind, household_id)
+        for kind in sorted(RESIDENT_KINDS)
+        for household_id, open_bits in zip(
+            claimed.household_ids, claimed.state["open"], strict=True
+        )
+        if not int(open_bits) & (1 << KIND[kind])
+    ]
+    conn.execute(
+        "UPDATE incident i SET status = 'closed' WHERE i.merge_key = ANY(%s) "
+        "AND i.status = 'open' AND NOT EXISTS (SELECT 1 FROM task t WHERE t.incident_id = i.id "
+        "AND t.state NOT IN ('closed', 'invalid', 'duplicate'))",
+        (keys,),
+    )
+
+
+def run_sweeps(
+    conn: psycopg.Connection, settings: Settings, config: WatchConfig, stop_after_s: float
+) -> SweepCounts:
+    """Maintain the partitions, then sweep batch after batch (each its own transaction)
+    until nothing is due or ``stop_after_s`` has passed. The connection must not be in a
+    transaction."""
+    started = datetime.now(UTC)
+    with conn.transaction():
+        maintain_partitions(
+            conn,
+            started,
+            settings.watch_rollup_months_ahead,
+            settings.watch_rollup_retention_months,
+        )
+    total = SweepCounts(outbox_ids=[])
+    while datetime.now(UTC) - started < timedelta(seconds=stop_after_s):
+        with conn.transaction():
+            counts = sweep_batch(conn, settings, config, datetime.now(UTC))
+        if counts is None:
+            break
+        total.households += counts.households
+        total.findings += counts.findings
+        total.tasks += counts.tasks
+        total.notices += counts.notices
+        total.outbox_ids += counts.outbox_ids or []
+    return total
