@@ -99,3 +99,50 @@ def door_for(conn: psycopg.Connection, household_id: int) -> str | None:
         (household_id,),
     ).fetchone()
     return row[0] if row else None
+
+
+def record_outcome(
+    conn: psycopg.Connection,
+    household_id: int,
+    task_id: int | None,
+    outcome: str,
+    away_until: datetime | None,
+    actor: str,
+) -> None:
+    """What the worker found on a visit (or the family answered), queued for the sweep:
+    all well / needed help → the case closes and the quiet period starts; away → a known
+    absence until ``away_until`` (also kept on the enrolment); device fault → a device
+    maintenance task."""
+    conn.execute(
+        "INSERT INTO watch_outcome (household_id, task_id, outcome, away_until, actor) "
+        "VALUES (%s, %s, %s, %s, %s)",
+        (household_id, task_id, outcome, away_until, actor),
+    )
+    if outcome == "away" and away_until is not None:
+        set_away(conn, household_id, away_until, "上门时不在家 (away at the visit)", actor)
+
+
+def family_says_fine(conn: psycopg.Connection, token_hash: str, link_h: float) -> int | None:
+    """The family's "all fine" answer to a notice: the case's incident closes (unless a
+    visit task is open on it), the detector gets "all well". Returns the household, or
+    None for an unknown or expired link. Answering twice changes nothing more."""
+    row = conn.execute(
+        "SELECT n.id, i.id, i.household_id, n.answered_at FROM watch_notice n "
+        "JOIN incident i ON i.id = n.incident_id WHERE n.token_hash = %s "
+        "AND n.created_at > now() - %s * interval '1 hour' FOR UPDATE OF n",
+        (token_hash, link_h),
+    ).fetchone()
+    if row is None:
+        return None
+    notice_id, incident_id, household_id, answered = row
+    if answered is not None:
+        return household_id
+    conn.execute("UPDATE watch_notice SET answered_at = now() WHERE id = %s", (notice_id,))
+    conn.execute(
+        "UPDATE incident SET status = 'closed' WHERE id = %s AND status = 'open' "
+        "AND NOT EXISTS (SELECT 1 FROM task WHERE incident_id = %s "
+        "AND state NOT IN ('closed', 'invalid', 'duplicate'))",
+        (incident_id, incident_id),
+    )
+    record_outcome(conn, household_id, None, "all_well", None, "family")
+    return household_id
