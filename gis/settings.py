@@ -216,8 +216,6 @@ class Settings(BaseSettings):
     watch_quiet_after_visit_h: float = 24.0
     # Gradual decline: the 7-day mean of active hours below this share of the 28-day mean.
     watch_decline_ratio: float = 0.55
-    # SMS to family contacts: "log" (development: log and mark sent) or an HTTP gateway URL.
-    sms_sender: str = "log"
 
     # Outbound channels (gis.channels; docs/channels.md). A channel whose secret is empty
     # is disabled. Endpoints are settings so that tests point them at local servers.

@@ -10,7 +10,7 @@ from datetime import datetime
 
 import psycopg
 
-OFFERED_TAGS = ("独居老人", "空巢", "高龄")
+OFFERED_TAGS = ("独居老人", "空巢", "空巢老人", "高龄")
 """Residents tagged so are offered the watch (空巢: empty-nest, 高龄: over 80)."""
 
 

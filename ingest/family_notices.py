@@ -1,7 +1,10 @@
-"""Family notices of the elderly watch, sent by the delivery sender through gis.channels.
+"""Family notices, the one way to reach a resident's family: queued in the transaction
+that opened the case, sent by the delivery sender through gis.channels.
 
-The sweep (ingest/watch_job.py) queues one ``watch_notice`` row per family contact and
-case; this module claims the due rows as the ladder's deliveries are claimed (a lease under
+The elderly watch's sweep (ingest/watch_job.py) and the rules' meter alarms of a resident
+living alone (ingest/tasks.py) queue one ``watch_notice`` row per family contact of the
+enrolled household and case (never twice: ``watch_notice_once``), each with its own "all
+fine" link (a random token, stored hashed). This module claims the due rows as the ladder's deliveries are claimed (a lease under
 FOR UPDATE SKIP LOCKED, then sending outside the transaction), sends each on the contact's
 channel and records the receipt on the row. A contact's channel ``sms`` means the first
 enabled channel of ``ladder_sms_channels`` (Aliyun or Tencent SMS). A notice whose case
@@ -9,6 +12,12 @@ has closed meanwhile (the resident showed life, the family answered) is cancelle
 """
 
 from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import psycopg
 
@@ -30,6 +39,66 @@ FROM (SELECT id FROM watch_notice WHERE state = 'queued' AND next_attempt_at <= 
 WHERE n.id = due.id
 RETURNING n.id, n.channel, n.address, n.text, n.incident_id
 """
+
+
+def fine_link(public_url: str, token: str) -> str:
+    return f"{public_url.rstrip('/')}/watch/fine/{token}"
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def quiet_end(now: datetime, quiet: tuple[int | None, int | None], tz: ZoneInfo) -> datetime:
+    """now, or the end of the household's quiet hours if now is inside them."""
+    start, stop = quiet
+    if start is None or stop is None or start == stop:
+        return now
+    local = now.astimezone(tz)
+    inside = (start <= local.hour < stop) if start < stop else not (stop <= local.hour < start)
+    if not inside:
+        return now
+    end = local.replace(hour=stop, minute=0, second=0, microsecond=0)
+    if end <= local:
+        end += timedelta(days=1)
+    return end.astimezone(UTC)
+
+
+def queue_notices(
+    conn: psycopg.Connection,
+    incident_id: int,
+    household_id: int,
+    text: Callable[[str, str, str], str],
+    settings: Settings,
+) -> int:
+    """One notice per family contact of the household for this case, held back in its
+    quiet hours; ``text(contact name, household code, link)`` words it. Returns how many
+    contacts there are (0: not enrolled or nobody to tell)."""
+    contacts = conn.execute(
+        "SELECT c.id, c.name, c.phone, c.channel, h.code, e.quiet_from, e.quiet_until "
+        "FROM watch_contact c JOIN watch_enrolment e ON e.household_id = c.household_id "
+        "JOIN household h ON h.id = c.household_id WHERE c.household_id = %s ORDER BY c.id",
+        (household_id,),
+    ).fetchall()
+    now = datetime.now(UTC)
+    tz = ZoneInfo(settings.local_timezone)
+    for contact_id, name, phone, channel, code, quiet_from, quiet_until in contacts:
+        token = secrets.token_urlsafe(24)
+        conn.execute(
+            "INSERT INTO watch_notice (incident_id, contact_id, channel, address, text, "
+            "token_hash, next_attempt_at) VALUES (%s, %s, %s, %s, %s, %s, %s) "
+            "ON CONFLICT ON CONSTRAINT watch_notice_once DO NOTHING",
+            (
+                incident_id,
+                contact_id,
+                channel,
+                phone,
+                text(name, code, fine_link(settings.api_public_url, token)),
+                token_hash(token),
+                quiet_end(now, (quiet_from, quiet_until), tz),
+            ),
+        )
+    return len(contacts)
 
 
 def channel_for(contact_channel: str, settings: Settings, enabled: set[str]) -> str | None:

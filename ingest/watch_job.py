@@ -25,18 +25,16 @@ hours again and fires once.
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import psycopg
 
 from gis.settings import Settings
 from gis.spatial_join import locate_point
+from ingest.family_notices import queue_notices
 from ingest.incidents import NewIncident
 from ingest.rules import Rule, household_merge_key
 from ingest.tasks import create_tasks
@@ -354,29 +352,6 @@ def _open_case(
     return 1, create_tasks(conn, [opened], settings)
 
 
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def fine_link(public_url: str, token: str) -> str:
-    return f"{public_url.rstrip('/')}/watch/fine/{token}"
-
-
-def _quiet_end(now: datetime, quiet: tuple[int | None, int | None], tz: ZoneInfo) -> datetime:
-    """now, or the end of the household's quiet hours if now is inside them."""
-    start, stop = quiet
-    if start is None or stop is None or start == stop:
-        return now
-    local = now.astimezone(tz)
-    inside = (start <= local.hour < stop) if start < stop else not (stop <= local.hour < start)
-    if not inside:
-        return now
-    end = local.replace(hour=stop, minute=0, second=0, microsecond=0)
-    if end <= local:
-        end += timedelta(days=1)
-    return end.astimezone(UTC)
-
-
 def queue_family_notices(
     conn: psycopg.Connection,
     incident_id: int,
@@ -384,37 +359,15 @@ def queue_family_notices(
     finding: Finding,
     settings: Settings,
 ) -> int:
-    """One notice per family contact for this case (never twice); how many were queued.
-    0 means the household has no contact (the caller sends the worker instead)."""
-    contacts = conn.execute(
-        "SELECT c.id, c.name, c.phone, c.channel, h.code, e.quiet_from, e.quiet_until "
-        "FROM watch_contact c JOIN watch_enrolment e ON e.household_id = c.household_id "
-        "JOIN household h ON h.id = c.household_id WHERE c.household_id = %s ORDER BY c.id",
-        (household_id,),
-    ).fetchall()
-    now = datetime.now(UTC)
-    tz = ZoneInfo(settings.local_timezone)
-    for contact_id, name, phone, channel, code, quiet_from, quiet_until in contacts:
-        token = secrets.token_urlsafe(24)
-        text = (
+    """The family is asked first; 0 means nobody to ask (the caller sends the worker)."""
+
+    def text(name: str, code: str, link: str) -> str:
+        return (
             f"【网格关怀】{name}您好: 您的家人(户号 {code}) {finding.reason_zh()}。"
-            f"请尽快联系确认; 如一切正常请点击 {fine_link(settings.api_public_url, token)}"
+            f"请尽快联系确认; 如一切正常请点击 {link}"
         )
-        conn.execute(
-            "INSERT INTO watch_notice (incident_id, contact_id, channel, address, text, "
-            "token_hash, next_attempt_at) VALUES (%s, %s, %s, %s, %s, %s, %s) "
-            "ON CONFLICT ON CONSTRAINT watch_notice_once DO NOTHING",
-            (
-                incident_id,
-                contact_id,
-                channel,
-                phone,
-                text,
-                _hash(token),
-                _quiet_end(now, (quiet_from, quiet_until), tz),
-            ),
-        )
-    return len(contacts)
+
+    return queue_notices(conn, incident_id, household_id, text, settings)
 
 
 def _close_finished_cases(conn: psycopg.Connection, claimed: Claimed) -> None:

@@ -45,7 +45,7 @@ from gis.work_calendar import CoverageWatch, load_work_calendar
 from ingest.delivery_sender import DeliverySender
 from ingest.escalation import escalate_due
 from ingest.metrics import Metrics
-from ingest.outbox import MqttPublisher, OutboxPusher, WebhookSender, sms_sender
+from ingest.outbox import MqttPublisher, OutboxPusher, WebhookSender
 from ingest.persist import DeadLetter, insert_dead_letters
 from ingest.pipeline import BatchResult, Context, Received, process_batch
 from ingest.registry import DeviceRegistry, HouseholdCodes
@@ -85,7 +85,7 @@ class Worker:
         self.pusher = OutboxPusher(
             settings.database_url,
             MqttPublisher(self.client),
-            {"sms": sms_sender(settings.sms_sender), "webhook": WebhookSender()},
+            {"webhook": WebhookSender()},
             settings.ingest_outbox_poll_s,
             on_sent=lambda n: self.metrics.add(Counter(pushed=n)),
         )

@@ -67,6 +67,21 @@ def resident_week(
     return sent
 
 
+def enrol_contacts_only(database_url: str, household_id: int) -> None:
+    """H-A1 enrolled with its family contact, no door controller named."""
+    with connect(database_url) as conn:
+        enrol(
+            conn,
+            Enrolment(
+                household_id=household_id,
+                consent_by="王大爷本人",
+                consent_at=datetime.now(UTC),
+                enrolled_by="w_a1",
+                contacts=(Contact("王女士", FAMILY_PHONE, "女儿"),),
+            ),
+        )
+
+
 def enrol_a1(database_url: str, household_id: int, away_until: datetime | None = None) -> None:
     with connect(database_url) as conn:
         enrol(
