@@ -14,6 +14,7 @@ import pytest
 from gis.db import connect
 from gis.settings import Settings
 from gis.watch_enrolment import record_outcome
+from ingest.family_notices import quiet_end
 from ingest.watch.config import WatchConfig
 from ingest.watch.readings import epoch_hour
 from ingest.watch.state import from_bytes
@@ -165,3 +166,36 @@ def test_the_sweeps_rollup_read_is_an_index_scan(database_url: str) -> None:
             )
         )
     assert "Index" in plan and "Seq Scan" not in plan, plan
+
+
+def test_a_device_fault_found_on_a_visit_becomes_a_maintenance_task(
+    database_url: str, ingest_world: World
+) -> None:
+    household = ingest_world.households["a1"]
+    enrol_a1(database_url, household)
+    settings = _settings(database_url)
+    _sweep(database_url, settings)  # the household's state row, due now
+    with connect(database_url) as conn:
+        record_outcome(conn, household, None, "device_fault", None, "w_a1")
+    with connect(database_url) as conn:
+        conn.autocommit = False
+        with conn.transaction():
+            sweep_batch(
+                conn, settings, WatchConfig.from_settings(settings), datetime.now(UTC) + HOUR
+            )
+        tasks = conn.execute(
+            "SELECT i.type, t.category, t.urgency, t.assignee_id FROM task t "
+            "JOIN incident i ON i.id = t.incident_id"
+        ).fetchall()
+    assert tasks == [("watch.device_fault", "device", "normal", "w_a1")]
+
+
+def test_family_notices_wait_for_the_end_of_quiet_hours() -> None:
+    tz = LOCAL
+    night = datetime(2026, 12, 1, 23, 30, tzinfo=tz)
+    morning = datetime(2026, 12, 2, 7, 0, tzinfo=tz)
+    assert quiet_end(night, (22, 7), tz) == morning
+    assert quiet_end(morning, (22, 7), tz) == morning
+    assert quiet_end(night, (None, None), tz) == night
+    noon = datetime(2026, 12, 2, 12, 10, tzinfo=tz)
+    assert quiet_end(noon, (12, 14), tz) == datetime(2026, 12, 2, 14, 0, tzinfo=tz)
