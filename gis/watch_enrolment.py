@@ -119,13 +119,16 @@ def record_outcome(
         (household_id, task_id, outcome, away_until, actor),
     )
     if outcome == "away" and away_until is not None:
-        set_away(conn, household_id, away_until, "上门时不在家 (away at the visit)", actor)
+        set_away(conn, household_id, away_until, "外出 (away)", actor)
 
 
-def family_says_fine(conn: psycopg.Connection, token_hash: str, link_h: float) -> int | None:
-    """The family's "all fine" answer to a notice: the case's incident closes (unless a
-    visit task is open on it), the detector gets "all well". Returns the household, or
-    None for an unknown or expired link. Answering twice changes nothing more."""
+def family_answers(
+    conn: psycopg.Connection, token_hash: str, link_h: float, away_until: datetime | None = None
+) -> int | None:
+    """The family's answer to a notice: "all fine", or "away with us / in hospital until
+    ``away_until``". The case's incident closes (unless a visit task is open on it) and the
+    detector gets "all well" or the known absence. Returns the household, or None for an
+    unknown or expired link. Answering twice changes nothing more."""
     row = conn.execute(
         "SELECT n.id, i.id, i.household_id, n.answered_at FROM watch_notice n "
         "JOIN incident i ON i.id = n.incident_id WHERE n.token_hash = %s "
@@ -144,5 +147,8 @@ def family_says_fine(conn: psycopg.Connection, token_hash: str, link_h: float) -
         "AND state NOT IN ('closed', 'invalid', 'duplicate'))",
         (incident_id, incident_id),
     )
-    record_outcome(conn, household_id, None, "all_well", None, "family")
+    if away_until is None:
+        record_outcome(conn, household_id, None, "all_well", None, "family")
+    else:
+        record_outcome(conn, household_id, None, "away", away_until, "family")
     return household_id

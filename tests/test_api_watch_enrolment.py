@@ -137,3 +137,42 @@ def test_visit_outcome_on_the_report_and_the_familys_all_fine_link(
         ("all_well", "gw_a1"),
         ("all_well", "family"),
     ]
+
+
+def test_the_family_can_answer_away_for_days(
+    client: TestClient, world: World, database_url: str
+) -> None:
+    a1 = world.households["a1"]
+    assert (
+        client.put(
+            f"/api/watch/households/{a1}", json=ENROL, headers=login(client, "gw_a1")
+        ).status_code
+        == 200
+    )
+    token = "a" * 43
+    with connect(database_url) as conn:
+        incident = conn.execute(
+            "INSERT INTO incident (type, category, severity, merge_key, household_id, "
+            "first_seen, last_seen) VALUES ('watch.no_activity', 'elderly', 'urgent', "
+            "'watch.no_activity:household:' || %s, %s, now(), now()) RETURNING id",
+            (a1, a1),
+        ).fetchone()[0]
+        contact = conn.execute("SELECT id FROM watch_contact").fetchone()[0]
+        conn.execute(
+            "INSERT INTO watch_notice (incident_id, contact_id, channel, address, text, "
+            "token_hash, state) VALUES (%s, %s, 'sms', '13900000001', 't', %s, 'sent')",
+            (incident, contact, hashlib.sha256(token.encode()).hexdigest()),
+        )
+    assert 'name="away_days"' in client.get(f"/watch/fine/{token}").text
+    answered = client.post(f"/watch/fine/{token}", data={"answer": "away", "away_days": "3"})
+    assert answered.status_code == 200, answered.text
+    [(until, set_by, status, outcome)] = _rows(
+        database_url,
+        "SELECT e.away_until, e.away_set_by, i.status, o.outcome FROM watch_enrolment e, "
+        "incident i, watch_outcome o WHERE i.id = %s",
+        incident,
+    )
+    assert (set_by, status, outcome) == ("family", "closed", "away")
+    assert abs(until - (datetime.now(UTC) + timedelta(days=3))) < timedelta(minutes=5)
+    refused = client.post(f"/watch/fine/{token}", data={"answer": "away", "away_days": "99"})
+    assert refused.status_code == 422

@@ -11,11 +11,11 @@ workers of the household's grid only; every change is audited. Writes are safe t
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from html import escape
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Form
 from fastapi.responses import HTMLResponse
 from psycopg.rows import dict_row
 from pydantic import BaseModel, Field, field_validator
@@ -33,7 +33,7 @@ from gis.watch_enrolment import (
     Enrolment,
     door_for,
     enrol,
-    family_says_fine,
+    family_answers,
     set_away,
 )
 
@@ -204,28 +204,45 @@ def _page(zh: str, en: str, form: str = "", status: int = 200) -> HTMLResponse:
     return HTMLResponse(_PAGE.format(zh=escape(zh), en=escape(en), form=form), status)
 
 
+AWAY_DAYS = (1, 3, 7, 14, 30)
+
+
 @router.get("/watch/fine/{token}", response_class=HTMLResponse)
 def fine_page(token: str) -> HTMLResponse:
     """The family's link from a notice: asks to confirm (a GET never changes anything, so
     a link preview does not answer for the family)."""
+    action = f"/watch/fine/{escape(token)}"
+    days = "".join(f'<option value="{d}">{d} 天 days</option>' for d in AWAY_DAYS)
     form = (
-        f'<form method="post" action="/watch/fine/{escape(token)}">'
+        f'<form method="post" action="{action}"><input type="hidden" name="answer" value="fine">'
         '<button type="submit">家人一切正常 · All is fine</button></form>'
+        f'<form method="post" action="{action}"><input type="hidden" name="answer" value="away">'
+        f'<label>随家人外出或住院 · Away with us or in hospital: <select name="away_days">{days}'
+        '</select></label> <button type="submit">确认 · Confirm</button></form>'
     )
     return _page(
-        "如您已确认家人一切正常, 请点击下方按钮, 网格员将不再上门。",
-        "If you have checked that your relative is fine, press the button below.",
+        "如您已确认家人一切正常, 或家人正随您外出、住院, 请在下方告知, 网格员将不再上门。",
+        "If you have checked that your relative is fine, or they are away with you or in "
+        "hospital, say so below and no worker will be sent.",
         form,
     )
 
 
 @router.post("/watch/fine/{token}", response_class=HTMLResponse)
-def fine(token: str, conn: Conn, settings: AppSettings) -> HTMLResponse:
-    """ "All fine": closes the case and starts the quiet period (idempotent)."""
-    household = family_says_fine(
-        conn, hashlib.sha256(token.encode()).hexdigest(), settings.watch_notice_link_h
+def fine(
+    token: str,
+    conn: Conn,
+    settings: AppSettings,
+    answer: Annotated[Literal["fine", "away"], Form()] = "fine",
+    away_days: Annotated[int, Form(ge=1, le=30)] = 1,
+) -> HTMLResponse:
+    """ "All fine" or "away for N days": closes the case, starts the quiet period or the
+    known absence (idempotent)."""
+    away_until = datetime.now(UTC) + timedelta(days=away_days) if answer == "away" else None
+    household = family_answers(
+        conn, hashlib.sha256(token.encode()).hexdigest(), settings.watch_notice_link_h, away_until
     )
     if household is None:
         return _page("链接无效或已过期。", "This link is unknown or has expired.", status=404)
-    audit.record(conn, "family", "watch_all_fine", "household", household)
+    audit.record(conn, "family", f"watch_family_{answer}", "household", household)
     return _page("已收到, 谢谢! 如有变化请联系社区。", "Thank you: noted.")
