@@ -158,6 +158,9 @@ class Settings(BaseSettings):
     # rollup_retention_months. The family's "all fine" link (a random token, stored
     # hashed) is valid notice_link_h hours.
     watch_sweep_interval_s: float = 60.0
+    # A sweep run holds the ingest timer thread (escalations wait) at most this long; what
+    # is still due goes on at the next tick.
+    watch_sweep_slice_s: float = 2.0
     watch_sweep_batch: int = 2000
     watch_sweep_max_hours: int = 168
     watch_lateness_s: float = 900.0

@@ -103,6 +103,8 @@ class SweepCounts:
     tasks: int = 0
     notices: int = 0
     outbox_ids: list[int] | None = None
+    more: bool = False
+    """Stopped by the time budget with households still due."""
 
 
 _CLAIM = """
@@ -124,7 +126,6 @@ SELECT e.household_id, %(version)s,
 FROM watch_enrolment e
 WHERE NOT EXISTS (SELECT 1 FROM watch_state s WHERE s.household_id = e.household_id)
 ORDER BY e.household_id
-LIMIT %(limit)s
 ON CONFLICT (household_id) DO NOTHING
 """
 
@@ -145,7 +146,6 @@ def start_new_households(conn: psycopg.Connection, end: int, settings: Settings)
             "until": hour_start(end),
             "end": end,
             "state": new_state(1)[0].tobytes(),
-            "limit": settings.watch_sweep_batch,
         },
     ).rowcount
 
@@ -194,9 +194,13 @@ def apply_outcomes(
     )
     outbox: list[int] = []
     for household_id, at in faults:
-        outbox += _open_case(
-            conn, household_id, DEVICE_FAULT, at, "网格员上门发现设备故障", settings
-        )[1]
+        place = _place(conn, household_id, datetime.now(UTC))
+        incident = _incident(conn, household_id, DEVICE_FAULT, at, place)
+        if incident is not None:
+            reason = "网格员上门发现设备故障 (device fault found on a visit)"
+            outbox += _open_task(
+                conn, incident, household_id, DEVICE_FAULT, reason, place, settings
+            )[1]
     return outbox
 
 
@@ -205,7 +209,6 @@ def sweep_batch(
 ) -> SweepCounts | None:
     """One batch in the caller's transaction; None when nothing is due."""
     end = complete_end(now, settings.watch_lateness_s)
-    start_new_households(conn, end, settings)
     claimed = claim(conn, end, settings.watch_sweep_batch)
     if claimed is None:
         return None
@@ -251,15 +254,17 @@ def _act_on(
     conn: psycopg.Connection, household_id: int, finding: Finding, settings: Settings
 ) -> tuple[int, list[int], int]:
     """(tasks opened, outbox ids, notices queued) for one finding."""
-    reason = finding.reason_zh()
+    place = _place(conn, household_id, datetime.now(UTC))
+    incident = _incident(conn, household_id, finding.kind, finding.at, place)
+    if incident is None:
+        return 0, [], 0
     if finding.level == "family":
-        incident, _ = _incident(conn, household_id, finding.kind, finding.at, reason)
-        if incident is None:
-            return 0, [], 0
         notices = queue_family_notices(conn, incident, household_id, finding, settings)
         if notices:
             return 0, [], notices
-    opened, outbox = _open_case(conn, household_id, finding.kind, finding.at, reason, settings)
+    opened, outbox = _open_task(
+        conn, incident, household_id, finding.kind, finding.reason_zh(), place, settings
+    )
     return opened, outbox, 0
 
 
@@ -284,12 +289,10 @@ def _place(conn: psycopg.Connection, household_id: int, now: datetime) -> _Place
 
 
 def _incident(
-    conn: psycopg.Connection, household_id: int, kind: str, at: datetime, reason: str
-) -> tuple[int | None, bool]:
-    """(the case's open incident, whether it is new): one open incident per household and kind."""
+    conn: psycopg.Connection, household_id: int, kind: str, at: datetime, place: _Place
+) -> int | None:
+    """The case's open incident, new or not: one open incident per household and kind."""
     rule = watch_rule(kind)
-    now = datetime.now(UTC)
-    place = _place(conn, household_id, now)
     row = conn.execute(
         "INSERT INTO incident (type, category, severity, merge_key, grid_code, "
         "community_code, geom, uncertainty_m, location_method, household_id, first_seen, "
@@ -311,39 +314,34 @@ def _incident(
         ),
     ).fetchone()
     if row is not None:
-        return row[0], True
+        return row[0]
     existing = conn.execute(
         "SELECT id FROM incident WHERE merge_key = %s AND status = 'open'",
         (merge_key(kind, household_id),),
     ).fetchone()
-    return (existing[0] if existing else None), False
+    return existing[0] if existing else None
 
 
-def _open_case(
+def _open_task(
     conn: psycopg.Connection,
+    incident: int,
     household_id: int,
     kind: str,
-    at: datetime,
     reason: str,
+    place: _Place,
     settings: Settings,
 ) -> tuple[int, list[int]]:
-    """The case's incident and, unless it has one already, its task: (tasks opened, outbox)."""
-    incident, _ = _incident(conn, household_id, kind, at, reason)
-    if incident is None:
-        return 0, []
+    """The incident's task unless it has one already: (tasks opened, outbox ids)."""
     if conn.execute("SELECT 1 FROM task WHERE incident_id = %s", (incident,)).fetchone():
         return 0, []
     rule = watch_rule(kind)
-    now = datetime.now(UTC)
-    place = _place(conn, household_id, now)
-    urgency = rule.urgency(place.lives_alone and kind in RESIDENT_KINDS)
     opened = NewIncident(
         id=incident,
         rule=rule,
-        urgency=urgency,
+        urgency=rule.urgency(place.lives_alone and kind in RESIDENT_KINDS),
         grid_code=place.grid_code,
         community_code=place.community_code,
-        first_seen=now,
+        first_seen=datetime.now(UTC),
         location_method="household",
         household_id=household_id,
         lives_alone=place.lives_alone,
@@ -391,9 +389,9 @@ def _close_finished_cases(conn: psycopg.Connection, claimed: Claimed) -> None:
 def run_sweeps(
     conn: psycopg.Connection, settings: Settings, config: WatchConfig, stop_after_s: float
 ) -> SweepCounts:
-    """Maintain the partitions, then sweep batch after batch (each its own transaction)
-    until nothing is due or ``stop_after_s`` has passed. The connection must not be in a
-    transaction."""
+    """Maintain the partitions, give newly enrolled households their state row, then sweep
+    batch after batch (each its own transaction) until nothing is due or ``stop_after_s``
+    has passed (``more`` then says so). The connection must not be in a transaction."""
     started = datetime.now(UTC)
     with conn.transaction():
         maintain_partitions(
@@ -402,8 +400,12 @@ def run_sweeps(
             settings.watch_rollup_months_ahead,
             settings.watch_rollup_retention_months,
         )
+        start_new_households(conn, complete_end(started, settings.watch_lateness_s), settings)
     total = SweepCounts(outbox_ids=[])
-    while datetime.now(UTC) - started < timedelta(seconds=stop_after_s):
+    while True:
+        if datetime.now(UTC) - started >= timedelta(seconds=stop_after_s):
+            total.more = True
+            break
         with conn.transaction():
             counts = sweep_batch(conn, settings, config, datetime.now(UTC))
         if counts is None:

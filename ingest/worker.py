@@ -306,6 +306,8 @@ class Timers(threading.Thread):
         ]
         self.calendar = CoverageWatch(load_work_calendar(settings.work_calendar_path), log)
         self.watch_config = WatchConfig.from_settings(settings)
+        self.watch_more = False
+        """The last watch run stopped at its time slice: go on at the next tick."""
         self._halt = threading.Event()
 
     def stop(self) -> None:
@@ -328,7 +330,8 @@ class Timers(threading.Thread):
                             with conn.transaction():
                                 outbox = job(conn)
                         self.worker.pusher.hand_over(outbox)
-                        due[i] = time.monotonic() + period
+                        again = job == self._watch and self.watch_more
+                        due[i] = time.monotonic() + (tick if again else period)
             except psycopg.OperationalError as error:
                 log.warning("timers: database unavailable (%s)", error)
                 if conn is not None:
@@ -346,9 +349,11 @@ class Timers(threading.Thread):
         return outbox
 
     def _watch(self, conn: psycopg.Connection) -> list[int]:
-        """Sweep due households batch by batch, for at most one sweep interval."""
+        """Sweep due households batch by batch for at most ``watch_sweep_slice_s``, so that
+        escalations in this thread never wait long; what is left goes on at the next tick."""
         settings = self.worker.settings
-        counts = run_sweeps(conn, settings, self.watch_config, settings.watch_sweep_interval_s)
+        counts = run_sweeps(conn, settings, self.watch_config, settings.watch_sweep_slice_s)
+        self.watch_more = counts.more
         self.worker.metrics.add(
             Counter(
                 watch_households=counts.households,
