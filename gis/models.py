@@ -911,7 +911,7 @@ class WatchState(Base):
     """Detector state of one enrolled household (ingest.watch STATE_DTYPE record)."""
 
     __tablename__ = "watch_state"
-    __table_args__ = (Index("watch_state_due", "due_hour"),)
+    __table_args__ = (Index("watch_state_due", "due_hour", "household_id"),)
     household_id: Mapped[int] = mapped_column(
         ForeignKey("watch_enrolment.household_id", ondelete="CASCADE"), primary_key=True
     )

@@ -213,6 +213,7 @@ def sweep_batch(
     if claimed is None:
         return None
     counts = SweepCounts(households=len(claimed.household_ids), outbox_ids=[])
+    open_before = claimed.state["open"].copy()
     counts.outbox_ids += apply_outcomes(conn, claimed, config, settings)
     for i, away in enumerate(claimed.away_until):
         if away is not None:
@@ -246,7 +247,7 @@ def sweep_batch(
         counts.tasks += tasks
         counts.notices += notices
         counts.outbox_ids += outbox
-    _close_finished_cases(conn, claimed)
+    _close_finished_cases(conn, claimed, open_before)
     return counts
 
 
@@ -368,16 +369,19 @@ def queue_family_notices(
     return queue_notices(conn, incident_id, household_id, text, settings)
 
 
-def _close_finished_cases(conn: psycopg.Connection, claimed: Claimed) -> None:
-    """Resident cases the detector closed: their incident closes unless a task is open."""
+def _close_finished_cases(
+    conn: psycopg.Connection, claimed: Claimed, open_before: np.ndarray
+) -> None:
+    """Resident cases the detector closed in this batch (open when claimed, closed now):
+    their incident closes unless a task is open on it."""
+    closed = open_before & ~claimed.state["open"]
     keys = [
-        merge_key(kind, household_id)
+        merge_key(kind, claimed.household_ids[row])
         for kind in sorted(RESIDENT_KINDS)
-        for household_id, open_bits in zip(
-            claimed.household_ids, claimed.state["open"], strict=True
-        )
-        if not int(open_bits) & (1 << KIND[kind])
+        for row in np.flatnonzero(closed & np.uint16(1 << KIND[kind]))
     ]
+    if not keys:
+        return
     conn.execute(
         "UPDATE incident i SET status = 'closed' WHERE i.merge_key = ANY(%s) "
         "AND i.status = 'open' AND NOT EXISTS (SELECT 1 FROM task t WHERE t.incident_id = i.id "

@@ -139,7 +139,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("household_id"),
     )
-    op.create_index("watch_state_due", "watch_state", ["due_hour"], unique=False)
+    op.create_index("watch_state_due", "watch_state", ["due_hour", "household_id"], unique=False)
     op.create_table(
         "watch_notice",
         sa.Column("id", sa.BigInteger(), nullable=False),
