@@ -25,7 +25,6 @@ hours again and fires once.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -44,8 +43,6 @@ from ingest.watch.readings import epoch_hour, hour_start
 from ingest.watch.state import from_bytes, new_state, to_bytes
 from ingest.watch.sweep import record_visit, set_away, sweep
 from ingest.watch_store import maintain_partitions, read_readings, state_version
-
-log = logging.getLogger(__name__)
 
 TYPE_PREFIX = "watch."
 FAMILY_CATEGORY = {"continuous_flow": "water_leak"}
@@ -132,7 +129,7 @@ ON CONFLICT (household_id) DO NOTHING
 
 def complete_end(now: datetime, lateness_s: float) -> int:
     """The first epoch hour that is not complete yet (sweeps cover the hours before it)."""
-    return epoch_hour(now - timedelta(seconds=lateness_s)) if lateness_s >= 0 else epoch_hour(now)
+    return epoch_hour(now - timedelta(seconds=max(lateness_s, 0.0)))
 
 
 def start_new_households(conn: psycopg.Connection, end: int, settings: Settings) -> int:
