@@ -40,6 +40,7 @@ from api.routes import (
     stream,
     tasks,
     uploads,
+    watch,
     workflow,
 )
 from api.security_headers import SecurityHeaders
@@ -146,6 +147,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         uploads,
         field,
         field_pages,
+        watch,
     ):
         app.include_router(module.router)
     return app

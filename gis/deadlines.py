@@ -31,6 +31,8 @@ DEADLINES: dict[str, CategoryDeadline] = {
     ),
     "water_leak": CategoryDeadline("漏水", urgent=timedelta(hours=2), normal=timedelta(hours=7.5)),
     "power": CategoryDeadline("用电异常", urgent=timedelta(hours=2), normal=timedelta(hours=7.5)),
+    # the elderly watch's maintenance tasks: a dead door controller or a stuck meter
+    "device": CategoryDeadline("设备维护", urgent=timedelta(hours=4), normal=timedelta(hours=15)),
 }
 DEFAULT_DEADLINE = CategoryDeadline("其他", urgent=timedelta(hours=4), normal=timedelta(hours=15))
 """Anything else: four hours if urgent, two working days (2 × 7.5 h) if not."""

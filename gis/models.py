@@ -21,6 +21,7 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -808,3 +809,164 @@ class GridPlanBuilding(Base):
     )
     grid_code: Mapped[str] = mapped_column(String(15), nullable=False)
     locked: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+
+
+WATCH_SIGNALS = ("water", "power", "door")
+WATCH_NOTICE_STATES = ("queued", "sent", "failed", "cancelled")
+WATCH_OUTCOMES = ("all_well", "needed_help", "away", "device_fault")
+"""What the worker found on a visit: 一切正常 / 需要帮助 / 外出 / 设备故障."""
+
+
+class WatchEnrolment(Base):
+    """A household in the elderly watch (智慧养老): consent, watch settings, known absence."""
+
+    __tablename__ = "watch_enrolment"
+    __table_args__ = (
+        CheckConstraint(
+            "signals <@ ARRAY['water', 'power', 'door']::text[]", name="watch_enrolment_signals"
+        ),
+        CheckConstraint(
+            "quiet_from IS NULL OR quiet_from BETWEEN 0 AND 23", name="watch_enrolment_quiet_from"
+        ),
+        CheckConstraint(
+            "quiet_until IS NULL OR quiet_until BETWEEN 0 AND 23",
+            name="watch_enrolment_quiet_until",
+        ),
+        Index(
+            "watch_enrolment_door",
+            "door_device_id",
+            postgresql_where=text("door_device_id IS NOT NULL"),
+        ),
+    )
+    household_id: Mapped[int] = mapped_column(
+        ForeignKey("household.id", ondelete="CASCADE"), primary_key=True
+    )
+    consent_by: Mapped[str] = mapped_column(Text, nullable=False)
+    """Who consented (the resident, or their guardian by name)."""
+    consent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    signals: Mapped[list[str]] = mapped_column(
+        ARRAY(Text), nullable=False, server_default=text("'{water,power,door}'")
+    )
+    routines: Mapped[str | None] = mapped_column(Text)
+    """Known routines in words (每周二去女儿家), for the worker."""
+    quiet_from: Mapped[int | None] = mapped_column(SmallInteger)
+    quiet_until: Mapped[int | None] = mapped_column(SmallInteger)
+    door_device_id: Mapped[str | None] = mapped_column(
+        String(64), ForeignKey("device.id", ondelete="SET NULL")
+    )
+    """The door controller of the household's entrance: its heartbeats say it is alive."""
+    away_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    away_reason: Mapped[str | None] = mapped_column(Text)
+    away_set_by: Mapped[str | None] = mapped_column(Text)
+    enrolled_by: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = _created()
+
+
+class WatchContact(Base):
+    """A family contact of a watched household, told first (gis.channels)."""
+
+    __tablename__ = "watch_contact"
+    __table_args__ = (Index("watch_contact_household", "household_id"),)
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    household_id: Mapped[int] = mapped_column(
+        ForeignKey("watch_enrolment.household_id", ondelete="CASCADE"), nullable=False
+    )
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    phone: Mapped[str] = mapped_column(Text, nullable=False)
+    relation: Mapped[str | None] = mapped_column(Text)
+    channel: Mapped[str] = mapped_column(Text, nullable=False, server_default="sms")
+    created_at: Mapped[datetime] = _created()
+
+
+watch_hour = Table(
+    "watch_hour",
+    Base.metadata,
+    Column("household_id", BigInteger, primary_key=True),
+    Column("hour", DateTime(timezone=True), primary_key=True),
+    Column("water_l", Float, nullable=False, server_default="0"),
+    Column("water_reports", Integer, nullable=False, server_default="0"),
+    Column("energy_wh", Float, nullable=False, server_default="0"),
+    Column("power_s", Float, nullable=False, server_default="0"),
+    Column("power_reports", Integer, nullable=False, server_default="0"),
+    Column("door_exits", Integer, nullable=False, server_default="0"),
+    Column("door_entries", Integer, nullable=False, server_default="0"),
+    Column("door_reports", Integer, nullable=False, server_default="0"),
+    postgresql_partition_by="RANGE (hour)",
+)
+"""Hourly rollup per household (partitioned by month, ingest/watch_store.py): mean power
+W = energy_wh · 3600 / power_s; a device with 0 reports in the hour sent nothing (NaN)."""
+
+
+watch_device_hour = Table(
+    "watch_device_hour",
+    Base.metadata,
+    Column("device_id", String(64), primary_key=True),
+    Column("hour", DateTime(timezone=True), primary_key=True),
+    Column("reports", Integer, nullable=False, server_default="0"),
+)
+"""Heartbeats per door controller and hour (rows past the rollup retention are deleted)."""
+
+
+class WatchState(Base):
+    """Detector state of one enrolled household (ingest.watch STATE_DTYPE record)."""
+
+    __tablename__ = "watch_state"
+    __table_args__ = (Index("watch_state_due", "due_hour", "household_id"),)
+    household_id: Mapped[int] = mapped_column(
+        ForeignKey("watch_enrolment.household_id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[str] = mapped_column(Text, nullable=False)
+    due_hour: Mapped[int] = mapped_column(Integer, nullable=False)
+    """Epoch hour (UTC) of the next rollup hour to sweep."""
+    state: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    updated_at: Mapped[datetime] = _created()
+
+
+class WatchNotice(Base):
+    """A family notice about an open watch case; the family may answer "all fine"."""
+
+    __tablename__ = "watch_notice"
+    __table_args__ = (
+        CheckConstraint(_in("state", WATCH_NOTICE_STATES), name="watch_notice_state"),
+        UniqueConstraint("incident_id", "contact_id", name="watch_notice_once"),
+        Index("watch_notice_due", "next_attempt_at", postgresql_where=text("state = 'queued'")),
+    )
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incident.id", ondelete="CASCADE"), nullable=False
+    )
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("watch_contact.id", ondelete="CASCADE"), nullable=False
+    )
+    channel: Mapped[str] = mapped_column(Text, nullable=False)
+    address: Mapped[str] = mapped_column(Text, nullable=False)
+    text: Mapped[str] = mapped_column(Text, nullable=False)
+    token_hash: Mapped[str] = mapped_column(Text, nullable=False, unique=True)
+    state: Mapped[str] = mapped_column(Text, nullable=False, server_default="queued")
+    provider_id: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = _created()
+    next_attempt_at: Mapped[datetime] = _created()
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class WatchOutcome(Base):
+    """A visit outcome or a family's answer, waiting for the sweep to feed the detector."""
+
+    __tablename__ = "watch_outcome"
+    __table_args__ = (
+        CheckConstraint(_in("outcome", WATCH_OUTCOMES), name="watch_outcome_kind"),
+        Index("watch_outcome_pending", "household_id", postgresql_where=text("applied_at IS NULL")),
+    )
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    household_id: Mapped[int] = mapped_column(
+        ForeignKey("watch_enrolment.household_id", ondelete="CASCADE"), nullable=False
+    )
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("task.id", ondelete="SET NULL"))
+    outcome: Mapped[str] = mapped_column(Text, nullable=False)
+    away_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = _created()
+    applied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

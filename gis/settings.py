@@ -214,9 +214,25 @@ class Settings(BaseSettings):
     # Unacknowledged urgent alerts escalate this many minutes after the task was created:
     # grid head, then community cadres and duty desk, then street and departments (消防).
     escalation_minutes: list[float] = [3.0, 10.0, 20.0]
-    # Elderly watch: a resident living alone who has not gone out for this many days.
-    elderly_no_exit_days: float = 3.0
-    elderly_watch_interval_s: float = 60.0
+    # Elderly watch in PostgreSQL (ingest/watch_job.py, docs/elderly-watch.md): every
+    # ingest process sweeps the due households every sweep_interval_s, sweep_batch at a
+    # time (FOR UPDATE SKIP LOCKED), at most sweep_max_hours rollup hours per batch. An hour
+    # is complete (swept) lateness_s after its end, so late telemetry within that counts. A
+    # newly enrolled household's rollups are read back up to backfill_h hours. Rollup
+    # partitions (one a month) are created rollup_months_ahead ahead and dropped after
+    # rollup_retention_months. The family's "all fine" link (a random token, stored
+    # hashed) is valid notice_link_h hours.
+    watch_sweep_interval_s: float = 60.0
+    # A sweep run holds the ingest timer thread (escalations wait) at most this long; what
+    # is still due goes on at the next tick.
+    watch_sweep_slice_s: float = 2.0
+    watch_sweep_batch: int = 2000
+    watch_sweep_max_hours: int = 168
+    watch_lateness_s: float = 900.0
+    watch_backfill_h: int = 672
+    watch_rollup_months_ahead: int = 2
+    watch_rollup_retention_months: int = 13
+    watch_notice_link_h: float = 72.0
     # Elderly watch that learns each household (ingest/watch, docs/elderly-watch.md).
     # Hours are local (local_timezone); waking hours are [start, end). A gap or run is
     # abnormal past factor × its learned robust quantile + margin (defaults until a slot
@@ -268,8 +284,6 @@ class Settings(BaseSettings):
     watch_quiet_after_visit_h: float = 24.0
     # Gradual decline: the 7-day mean of active hours below this share of the 28-day mean.
     watch_decline_ratio: float = 0.55
-    # SMS to family contacts: "log" (development: log and mark sent) or an HTTP gateway URL.
-    sms_sender: str = "log"
 
     # Outbound channels (gis.channels; docs/channels.md). A channel whose secret is empty
     # is disabled. Endpoints are settings so that tests point them at local servers.

@@ -24,6 +24,7 @@ from gis.channels.limits import Dispatcher
 from gis.db import connect
 from gis.settings import Settings
 from gis.workorders import task_links
+from ingest.family_notices import send_notices
 from ingest.ladder import climb
 
 log = logging.getLogger(__name__)
@@ -88,9 +89,11 @@ class DeliverySender(threading.Thread):
                 self._halt.wait(1.0)
 
     def sweep(self, conn: psycopg.Connection) -> int:
-        """Climb the ladder, then send everything due; returns how many rows were sent."""
+        """Climb the ladder, then send everything due (the elderly watch's family notices
+        too); returns how many rows were sent."""
         with conn.transaction():
             climb(conn, self.settings, set(self.dispatchers))
+        family = send_notices(conn, self.dispatchers, self.settings)
         with conn.transaction():
             rows = conn.execute(
                 _CLAIM, {"lease": self.settings.ladder_lease_s, "limit": CLAIM_LIMIT}
@@ -116,7 +119,7 @@ class DeliverySender(threading.Thread):
                 for group, receipt in outcome:
                     record(conn, [int(m.refs[0]) for m in group], receipt, self.max_attempts)
                     sent += len(group) if receipt.status == "sent" else 0
-        return sent
+        return sent + family
 
 
 def record(

@@ -8,8 +8,8 @@ repeated ``message_id`` (contract section 12). The batch loop hands over the ids
 committed, so a fire alert does not wait for the sweep; the sweep every
 ``ingest_outbox_poll_s`` picks up the rest (other processes' rows, the API's, retries).
 
-Channels are pluggable: ``mqtt`` publishes to the worker's topic; ``sms`` and ``webhook``
-go through a Sender — the development default logs the message and marks it sent.
+Channels are pluggable: ``mqtt`` publishes to the worker's topic; ``webhook`` goes through
+a Sender. Families are told through ingest.family_notices (gis.channels), not here.
 """
 
 from __future__ import annotations
@@ -45,19 +45,9 @@ class Sender(Protocol):
         """Deliver or raise."""
 
 
-class LogSender:
-    """Development sender: writes the message to the log (SMS gateway stand-in)."""
-
-    def __init__(self, channel: str) -> None:
-        self.channel = channel
-
-    def send(self, target: str, payload: dict) -> None:
-        log.info("%s to %s: %s", self.channel, target, payload.get("text", payload))
-
-
 class WebhookSender:
-    """POSTs {"to": target, **payload} as JSON to a gateway URL (SMS), or to the target
-    itself when no URL is given (webhook channel)."""
+    """POSTs {"to": target, **payload} as JSON to a gateway URL, or to the target itself
+    when no URL is given (webhook channel)."""
 
     def __init__(self, url: str | None = None, timeout_s: float = 5.0) -> None:
         self.url = url
@@ -72,11 +62,6 @@ class WebhookSender:
         with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
             if response.status >= 300:
                 raise RuntimeError(f"{url} answered {response.status}")
-
-
-def sms_sender(setting: str) -> Sender:
-    """``log`` or the URL of an HTTP SMS gateway (Settings.sms_sender)."""
-    return LogSender("sms") if setting == "log" else WebhookSender(setting)
 
 
 class MqttPublisher:

@@ -5,9 +5,11 @@ validate (contract) → enrich (device registry) → locate → spatial join at 
 household activity and device status → outbox. Bad messages become dead letters in the
 same transaction. The caller commits, then acknowledges every message of the batch.
 
-Telemetry is not stored row by row: a reading only moves the household's last water or
-power use forward (household_activity); readings are kept in the event payload of the
-anomalies that matter. Status messages update device.online / last_seen.
+Telemetry is not stored row by row: a reading moves the household's last water or power
+use forward (household_activity) and is added to its hour of the elderly watch's rollup
+(watch_hour, ingest/watch_store.py) in the same transaction, as are new door passages and
+door controllers' heartbeats. Status messages update
+device.online / last_seen.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ from ingest.persist import (
 from ingest.registry import DeviceInfo, DeviceRegistry, HouseholdCodes
 from ingest.rules import rule_for
 from ingest.tasks import create_tasks, reroute
+from ingest.watch_store import HourRollup, Partitions, upsert_hours
 
 STANDBY_W = 80.0
 """Power at or below this is standby (a fridge), not a sign of life (contract 7.2)."""
@@ -81,6 +84,8 @@ class Context:
     settings: Settings
     registry: DeviceRegistry
     households: HouseholdCodes
+    partitions: Partitions = field(default_factory=Partitions)
+    """The watch rollup's monthly partitions known to exist."""
 
 
 @dataclass
@@ -103,11 +108,16 @@ def process_batch(
     for letter in parsed.dead:
         result.counts[f"dead_letter:{letter.reason}"] += 1
     insert_dead_letters(conn, parsed.dead)
-    situations, activity = _store_events(conn, parsed.events, index, ctx, result)
-    _note_telemetry(parsed.telemetry, activity)
+    rollup = HourRollup()
+    situations, activity = _store_events(conn, parsed.events, index, ctx, result, rollup)
+    _note_telemetry(parsed.telemetry, activity, rollup)
+    _note_door_heartbeats(parsed.statuses, rollup)
     result.counts["telemetry"] = len(parsed.telemetry)
     result.counts["status"] = len(parsed.statuses)
     upsert_activity(conn, activity)
+    settings = ctx.settings
+    now = datetime.now(UTC)
+    upsert_hours(conn, rollup, ctx.partitions, now, settings.watch_rollup_retention_months)
     update_device_status(conn, _latest_status(parsed.statuses))
     _open_incidents(conn, situations, index, ctx.settings, result)
     return result
@@ -153,6 +163,7 @@ def _store_events(
     index: GridIndex,
     ctx: Context,
     result: BatchResult,
+    rollup: HourRollup,
 ) -> tuple[list[Situation], dict[int, Activity]]:
     """Insert the events; the new ones that open or join incidents, and activity seen."""
     activity: dict[int, Activity] = {}
@@ -190,6 +201,10 @@ def _store_events(
     for i, (event, device, _) in enumerate(events):
         _note_event(event, device, households, activity)
         row_id = new.pop(rows[i].event_id, None)  # pop: a repeat within the batch is not new
+        if row_id is not None and isinstance(event, DoorEvent):
+            household = households.get(event.household_ref)
+            if household is not None:
+                rollup.door(household, event.ts, event.type == "door.exit")
         rule = rule_for(event.type)
         if row_id is not None and rule is not None:
             situations.append(
@@ -227,11 +242,14 @@ def _note_event(
 def _note_telemetry(
     telemetry: list[tuple[WaterTelemetry | PowerTelemetry, DeviceInfo]],
     activity: dict[int, Activity],
+    rollup: HourRollup,
 ) -> None:
-    """A reading that shows use moves the household's last use forward."""
+    """A reading that shows use moves the household's last use forward; every reading is
+    added to the household's rollup hour."""
     for reading, device in telemetry:
         if device.household_id is None:
             continue
+        rollup.telemetry(device.household_id, reading)
         if isinstance(reading, WaterTelemetry):
             if (reading.readings.flow_l_per_h or 0) > 0:
                 activity.setdefault(device.household_id, Activity()).saw(
@@ -241,6 +259,15 @@ def _note_telemetry(
             activity.setdefault(device.household_id, Activity()).saw(
                 "last_power_use_at", reading.ts
             )
+
+
+def _note_door_heartbeats(
+    statuses: list[tuple[Status, DeviceInfo, datetime]], rollup: HourRollup
+) -> None:
+    """A door controller that says it is online reported in that hour."""
+    for status, device, _ in statuses:
+        if device.kind == "door" and status.state == "online":
+            rollup.door_alive(device.id, status.ts)
 
 
 def _latest_status(

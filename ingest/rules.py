@@ -1,7 +1,8 @@
 """What each kind of situation becomes: category, urgency, merge scope, who else is told.
 
-Event types not listed here (door passages) are stored and feed the watchdogs, but do not
-open incidents. ``door.no_exit`` is raised by the elderly watchdog, not by a device.
+Event types not listed here (door passages) are stored and feed the elderly watch's hourly
+rollup, but do not open incidents. The watch's own cases (``watch.<kind>``, e.g.
+``watch.no_exit``, 久未出) are raised by its sweep (ingest/watch_job.py), not by a device.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ class Rule:
     escalates: bool
     """Escalate on the escalation_minutes timer until someone accepts."""
     notify_family: bool
-    """Tell a lone resident's family contact (SMS outbox)."""
+    """Tell a lone resident's family contacts (ingest.family_notices)."""
     department: str | None
     """The department called at the last escalation level (社区吹哨、部门报到)."""
     title_zh: str
@@ -82,12 +83,6 @@ RULES: dict[str, Rule] = {
             "water_leak",
             "持续用水不停",
             "Water running without a break",
-        ),
-        _elderly(
-            "door.no_exit",
-            "elderly",
-            "独居老人多日未出门",
-            "Resident living alone has not gone out for days",
         ),
     )
 }

@@ -1,6 +1,7 @@
 """Work orders for newly opened incidents, filed and dispatched by rule in the batch's
 transaction: task rows, their transitions, who was notified, and the outbox rows that push
-them (MQTT to workers, SMS to a lone resident's family) once the batch has committed."""
+them (MQTT to workers) once the batch has committed, and a lone resident's family notice
+(ingest.family_notices)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ from psycopg.types.json import Jsonb
 from gis.deadlines import due_at
 from gis.routing import Place, Recipient, responsible
 from gis.settings import Settings
-from gis.task_messages import insert_outbox, queue_pushes
+from gis.task_messages import queue_pushes
 from gis.work_calendar import load_work_calendar
 from gis.workorders import AUTO_DISPATCH_PATH, check_transition, transition
+from ingest.family_notices import queue_notices
 from ingest.incidents import NewIncident
 
 ACTOR = "system:rules"
@@ -86,7 +88,8 @@ def create_tasks(
     outbox = queue_pushes(
         conn, [(t, r[0]) for t, r in recipients], "assigned", settings.api_public_url
     )
-    return outbox + _tell_families(conn, incidents, task_of)
+    _tell_families(conn, incidents, settings)
+    return outbox
 
 
 def _log_transitions(
@@ -133,31 +136,24 @@ def record_notifications(
 
 
 def _tell_families(
-    conn: psycopg.Connection, incidents: Sequence[NewIncident], task_of: dict[int, int]
-) -> list[int]:
-    """SMS to the family contact of a resident living alone (the sender is pluggable)."""
-    concerned = {
-        i.household_id: i
-        for i in incidents
-        if i.rule.notify_family and i.lives_alone and i.household_id is not None
-    }
-    if not concerned:
-        return []
-    contacts = conn.execute(
-        "SELECT id, family_contact_phone, family_contact_name, code FROM household "
-        "WHERE id = ANY(%s) AND family_contact_phone IS NOT NULL",
-        (sorted(concerned),),
-    ).fetchall()
-    rows = []
-    for household_id, phone, name, code in contacts:
-        incident = concerned[household_id]
-        text = (
-            f"【网格通知】{name or '家属'}您好: 您家人(户号 {code})出现"
-            f"“{incident.rule.title_zh.split('——')[0]}”情况, 网格员将上门探访。"
-        )
-        payload = {"text": text, "task_id": task_of[incident.id], "household_code": code}
-        rows.append((phone, Jsonb(payload), task_of[incident.id]))
-    return insert_outbox(conn, "sms", rows)
+    conn: psycopg.Connection,
+    incidents: Sequence[NewIncident],
+    settings: Settings,
+) -> None:
+    """A family notice (ingest.family_notices, sent through gis.channels) to the family
+    contacts of a resident living alone, if the household is enrolled in the watch."""
+    for incident in incidents:
+        if not (incident.rule.notify_family and incident.lives_alone and incident.household_id):
+            continue
+        what = incident.rule.title_zh.split("——")[0]
+
+        def text(name: str, code: str, link: str, what: str = what) -> str:
+            return (
+                f"【网格通知】{name}您好: 您家人(户号 {code})出现“{what}”情况, "
+                f"网格员将上门探访。如您已确认一切正常请点击 {link}"
+            )
+
+        queue_notices(conn, incident.id, incident.household_id, text, settings)
 
 
 REROUTABLE = ("reported", "filed", "dispatched")

@@ -4,8 +4,9 @@ Threads: paho's network thread queues every message; the batch thread (this modu
 ``run``) takes whatever is queued, up to ``ingest_batch_max`` — a lone fire alert is a
 batch of one and never waits for company — writes it in one transaction, commits, and only
 then acknowledges each message (manual PUBACK), so a crash means redelivery, never loss.
-The outbox pusher sends what the commit queued; the timer thread escalates, watches the
-elderly, reloads the device registry and writes the metrics file.
+The outbox pusher sends what the commit queued; the timer thread escalates, sweeps the
+elderly watch (ingest/watch_job.py), reloads the device registry and writes the metrics
+file.
 
 The client id (``<ingest_client_prefix>-<n>``) is stable and the session persistent
 (Clean Start 0, long expiry): Mosquitto keeps a dead worker's unacknowledged messages in
@@ -44,11 +45,12 @@ from gis.work_calendar import CoverageWatch, load_work_calendar
 from ingest.delivery_sender import DeliverySender
 from ingest.escalation import escalate_due
 from ingest.metrics import Metrics
-from ingest.outbox import MqttPublisher, OutboxPusher, WebhookSender, sms_sender
+from ingest.outbox import MqttPublisher, OutboxPusher, WebhookSender
 from ingest.persist import DeadLetter, insert_dead_letters
 from ingest.pipeline import BatchResult, Context, Received, process_batch
 from ingest.registry import DeviceRegistry, HouseholdCodes
-from ingest.watchdog import watch_elderly
+from ingest.watch.config import WatchConfig
+from ingest.watch_job import run_sweeps
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +85,7 @@ class Worker:
         self.pusher = OutboxPusher(
             settings.database_url,
             MqttPublisher(self.client),
-            {"sms": sms_sender(settings.sms_sender), "webhook": WebhookSender()},
+            {"webhook": WebhookSender()},
             settings.ingest_outbox_poll_s,
             on_sent=lambda n: self.metrics.add(Counter(pushed=n)),
         )
@@ -288,7 +290,8 @@ class Timers(threading.Thread):
     """Escalation, elderly watch, registry reload and metrics, each on its own period.
 
     A job runs in its own transaction and returns the outbox ids it queued, which go to
-    the pusher once that transaction has committed.
+    the pusher once that transaction has committed; the elderly watch commits batch by
+    batch itself.
     """
 
     def __init__(self, worker: Worker) -> None:
@@ -297,11 +300,14 @@ class Timers(threading.Thread):
         settings = worker.settings
         self.jobs: list[tuple[float, Callable[[psycopg.Connection], list[int]]]] = [
             (settings.ingest_timers_poll_s, self._escalate),
-            (settings.elderly_watch_interval_s, self._watch),
+            (settings.watch_sweep_interval_s, self._watch),
             (settings.ingest_registry_refresh_s, self._reload),
             (settings.ingest_metrics_interval_s, self._metrics),
         ]
         self.calendar = CoverageWatch(load_work_calendar(settings.work_calendar_path), log)
+        self.watch_config = WatchConfig.from_settings(settings)
+        self.watch_more = False
+        """The last watch run stopped at its time slice: go on at the next tick."""
         self._halt = threading.Event()
 
     def stop(self) -> None:
@@ -318,10 +324,14 @@ class Timers(threading.Thread):
                     conn = psycopg.connect(libpq_dsn(self.worker.settings.database_url))
                 for i, (period, job) in enumerate(self.jobs):
                     if time.monotonic() >= due[i]:
-                        with conn.transaction():
+                        if job == self._watch:
                             outbox = job(conn)
+                        else:
+                            with conn.transaction():
+                                outbox = job(conn)
                         self.worker.pusher.hand_over(outbox)
-                        due[i] = time.monotonic() + period
+                        again = job == self._watch and self.watch_more
+                        due[i] = time.monotonic() + (tick if again else period)
             except psycopg.OperationalError as error:
                 log.warning("timers: database unavailable (%s)", error)
                 if conn is not None:
@@ -339,9 +349,20 @@ class Timers(threading.Thread):
         return outbox
 
     def _watch(self, conn: psycopg.Connection) -> list[int]:
-        outbox = watch_elderly(conn, self.worker.settings)
-        self.worker.metrics.add(Counter(elderly_watch_pushes=len(outbox)))
-        return outbox
+        """Sweep due households batch by batch for at most ``watch_sweep_slice_s``, so that
+        escalations in this thread never wait long; what is left goes on at the next tick."""
+        settings = self.worker.settings
+        counts = run_sweeps(conn, settings, self.watch_config, settings.watch_sweep_slice_s)
+        self.watch_more = counts.more
+        self.worker.metrics.add(
+            Counter(
+                watch_households=counts.households,
+                watch_findings=counts.findings,
+                watch_tasks=counts.tasks,
+                watch_notices=counts.notices,
+            )
+        )
+        return counts.outbox_ids or []
 
     def _reload(self, conn: psycopg.Connection) -> list[int]:
         self.worker.ctx.registry.reload(conn)

@@ -107,7 +107,7 @@ def _counter(database_url: str, sql: str) -> Counter:
 def seen_by_phones(database_url: str, listener: Client) -> dict[str, Counter]:
     """What people see, in terms that do not depend on row ids: incidents (with how many
     events each counted), tasks, transitions, notifications, outbox rows per recipient and
-    channel, and the distinct pushes each worker's phone received per action."""
+    channel, family notices per address, and the distinct pushes each worker's phone received per action."""
     received: Counter = Counter()
     for message in {
         parse_task_message(m.payload).message_id: m for m in listener.messages
@@ -133,6 +133,9 @@ def seen_by_phones(database_url: str, listener: Client) -> dict[str, Counter]:
         ),
         "outbox": _counter(
             database_url, "SELECT channel, target, count(*) FROM outbox GROUP BY 1, 2"
+        ),
+        "notices": _counter(
+            database_url, "SELECT channel, address, count(*) FROM watch_notice GROUP BY 1, 2"
         ),
         "received": received,
     }

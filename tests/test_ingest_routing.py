@@ -1,6 +1,7 @@
 """Who gets the task: the grid worker assigned at the event's time, else the grid head,
 else the community duty desk; nobody at all leaves it filed for the desk, never dropped.
-A lone resident's meter alarm also tells the family (SMS outbox, sent by the dev sender)."""
+A lone resident's meter alarm also tells the family of an enrolled household (a family
+notice, ingest.family_notices; no channel is configured here, so it stays queued)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from tests.ingest_world import (
     water_no_usage,
 )
 from tests.mqtt_helpers import wait_until
+from tests.watch_live import enrol_contacts_only
 
 if TYPE_CHECKING:
     from tests.ingest_fixtures import Setup
@@ -44,6 +46,7 @@ def test_tasks_follow_assignments_at_event_time_with_fallbacks(setup: Setup) -> 
         "desk_b ": ("wm_b2", water_no_usage("wm_b2", since=now - timedelta(hours=30))),
         "w_a1 ": ("wm_a1", water_no_usage("wm_a1", since=now - timedelta(hours=30))),
     }
+    enrol_contacts_only(setup.database_url, setup.world.households["a1"])
     with setup.ingest(workers=1):
         wait_subscribed(setup.database_url, setup.broker)
         for device, message in cases.values():
@@ -60,8 +63,9 @@ def test_tasks_follow_assignments_at_event_time_with_fallbacks(setup: Setup) -> 
                 "JOIN event e ON e.incident_id = t.incident_id WHERE e.event_id = %s",
                 (message["event_id"],),
             ).fetchone()
-        sms = conn.execute(
-            "SELECT target, payload->>'text', sent_at IS NOT NULL FROM outbox WHERE channel = 'sms'"
+        notices = conn.execute(
+            "SELECT n.address, n.text, n.state, i.type FROM watch_notice n "
+            "JOIN incident i ON i.id = n.incident_id"
         ).fetchall()
     assert got == {
         "w_old": ("w_old", "dispatched", "urgent"),
@@ -72,5 +76,6 @@ def test_tasks_follow_assignments_at_event_time_with_fallbacks(setup: Setup) -> 
         "desk_b ": ("desk_b", "dispatched", "normal"),  # not living alone: ordinary
         "w_a1 ": ("w_a1", "dispatched", "urgent"),  # 独居老人
     }
-    [(phone, text, sent)] = sms
-    assert phone == FAMILY_PHONE and "H-A1" in text and sent
+    [(phone, text, state, type_)] = notices
+    assert (phone, state, type_) == (FAMILY_PHONE, "queued", "meter.water.no_usage")
+    assert "H-A1" in text and "/watch/fine/" in text

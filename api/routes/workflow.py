@@ -7,6 +7,7 @@ state machine's reason; a move the user may not make answers 403.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, UploadFile
@@ -26,6 +27,7 @@ from api.schemas import (
 )
 from api.task_queries import task_detail
 from api.uploads import read_photo
+from api.watch_outcomes import WatchOutcome, record_visit_outcome
 from gis.work_calendar import load_work_calendar
 
 router = APIRouter(prefix="/api/tasks", tags=["workflow 工单流转"])
@@ -128,12 +130,24 @@ class ReportIn(RequiredNoteIn):
     upload_ids: list[str] = Field(
         default=[], max_length=9, description="complete uploads (POST /api/uploads) to attach"
     )
+    watch_outcome: WatchOutcome | None = Field(
+        default=None,
+        description="elderly-watch visit: all_well / needed_help / away / device_fault",
+    )
+    away_until: datetime | None = Field(
+        default=None, description="with watch_outcome away: until when (time zone required)"
+    )
 
 
 @router.post("/{task_id}/report", **ACTION)
 def report(task_id: int, body: ReportIn, actions: Actions, settings: AppSettings) -> OrjsonResponse:
-    """处置反馈 as JSON, its photos sent beforehand as resumable uploads (the field app)."""
+    """处置反馈 as JSON, its photos sent beforehand as resumable uploads (the field app).
+    On an elderly-watch visit task, ``watch_outcome`` tells the detector what was found."""
     actions.report_with_uploads(task_id, body.note, body.upload_ids, settings.upload_dir)
+    if body.watch_outcome is not None:
+        record_visit_outcome(
+            actions.conn, actions.user, task_id, body.watch_outcome, body.away_until
+        )
     return _answer(actions, task_id)
 
 

@@ -95,7 +95,39 @@ def ensure_demo(settings: Settings, progress: bool = True) -> list[str]:
         if not report.ok:
             raise DemoLoadFailed("demo city", report)
         done.append(f"loaded the demo city: {report.format_text()}")
+    enrolled = enrol_demo_watch(url)
+    if enrolled:
+        done.append(f"enrolled {enrolled:,} consenting 独居老人 households in the elderly watch")
     return done
+
+
+_ENROL_DEMO = """
+WITH new AS (
+    INSERT INTO watch_enrolment (household_id, consent_by, consent_at, enrolled_by,
+                                 door_device_id)
+    SELECT h.id, '本人 (演示数据 demo)', now(), 'demo', d.id
+    FROM household h JOIN building b ON b.id = h.building_id
+    LEFT JOIN device d ON d.id = 'DOOR-' || b.code || '-' || h.unit
+    WHERE %(tag)s = ANY(h.tags) AND h.consent
+    ORDER BY h.id
+    ON CONFLICT (household_id) DO NOTHING
+    RETURNING household_id
+), contacts AS (
+    INSERT INTO watch_contact (household_id, name, phone, relation)
+    SELECT h.id, coalesce(nullif(h.family_contact_name, ''), '家属'), h.family_contact_phone,
+           '家属'
+    FROM household h JOIN new ON new.household_id = h.id
+    WHERE nullif(h.family_contact_phone, '') IS NOT NULL
+)
+SELECT count(*) FROM new
+"""
+
+
+def enrol_demo_watch(database_url: str) -> int:
+    """The demo's consenting residents living alone are in the elderly watch, each with
+    the door controller of their unit (``DOOR-<building>-<unit>``) and their family contact."""
+    with connect(database_url) as conn:
+        return conn.execute(_ENROL_DEMO, {"tag": "独居老人"}).fetchone()[0]
 
 
 def demo_status(settings: Settings) -> dict[str, int]:

@@ -1,0 +1,103 @@
+"""A lone resident's week as device messages, in event time (timestamps in the past), for
+the elderly watch's live tests: water and power every hour (in use in the daytime, the
+fridge at night), a door controller heartbeat every hour, out of the door 09:00-11:00
+local every day until ``stops_going_out_h``; the door controller dies at ``door_dies_h``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from gis.db import connect
+from gis.watch_enrolment import Contact, Enrolment, enrol
+from tests.ingest_world import FAMILY_PHONE, _envelope, door, status
+
+LOCAL = ZoneInfo("Asia/Shanghai")
+WEEK_H = 168
+
+
+@dataclass(frozen=True)
+class Sent:
+    device_id: str
+    channel: str
+    message: dict
+
+
+def hour_floor(at: datetime) -> datetime:
+    return at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def telemetry(device_id: str, kind: str, value: float, ts: datetime) -> dict:
+    readings = (
+        {"total_m3": 12.5, "flow_l_per_h": value}
+        if kind == "water"
+        else {"total_kwh": 800.0, "power_w": value}
+    )
+    return _envelope(device_id, f"telemetry.{kind}", ts) | {
+        "interval_s": 3600,
+        "readings": readings,
+    }
+
+
+def resident_week(
+    start: datetime,
+    stops_going_out_h: int,
+    door_dies_h: int | None = None,
+    hours: int = WEEK_H,
+) -> list[Sent]:
+    """Messages of ``hours`` hours from ``start`` (a whole hour) for household H-A1."""
+    sent = []
+    for i in range(hours):
+        at = start + timedelta(hours=i, minutes=30)
+        local_hour = at.astimezone(LOCAL).hour
+        awake = 7 <= local_hour < 22
+        sent.append(
+            Sent("wm_a1", "telemetry", telemetry("wm_a1", "water", 20.0 if awake else 0, at))
+        )
+        sent.append(
+            Sent("em_a1", "telemetry", telemetry("em_a1", "power", 150.0 if awake else 60.0, at))
+        )
+        if door_dies_h is not None and i >= door_dies_h:
+            continue
+        sent.append(Sent("door_a1", "status", status("door_a1", ts=at)))
+        if i < stops_going_out_h and local_hour in (9, 11):
+            direction = "door.exit" if local_hour == 9 else "door.entry"
+            sent.append(Sent("door_a1", "events", door("door_a1", "H-A1", direction, ts=at)))
+    return sent
+
+
+def enrol_contacts_only(database_url: str, household_id: int) -> None:
+    """H-A1 enrolled with its family contact, no door controller named."""
+    with connect(database_url) as conn:
+        enrol(
+            conn,
+            Enrolment(
+                household_id=household_id,
+                consent_by="王大爷本人",
+                consent_at=datetime.now(UTC),
+                enrolled_by="w_a1",
+                contacts=(Contact("王女士", FAMILY_PHONE, "女儿"),),
+            ),
+        )
+
+
+def enrol_a1(database_url: str, household_id: int, away_until: datetime | None = None) -> None:
+    with connect(database_url) as conn:
+        enrol(
+            conn,
+            Enrolment(
+                household_id=household_id,
+                consent_by="王大爷本人",
+                consent_at=datetime.now(UTC),
+                enrolled_by="w_a1",
+                contacts=(Contact("王女士", FAMILY_PHONE, "女儿"),),
+                door_device_id="door_a1",
+            ),
+        )
+        if away_until is not None:
+            conn.execute(
+                "UPDATE watch_enrolment SET away_until = %s, away_reason = '住院', "
+                "away_set_by = 'w_a1' WHERE household_id = %s",
+                (away_until, household_id),
+            )
