@@ -8,9 +8,9 @@ from typing import Literal
 
 import psycopg
 
-from api import audit
 from api.errors import Unprocessable
 from api.users import User
+from gis import audit
 from gis.watch_enrolment import record_outcome
 
 WatchOutcome = Literal["all_well", "needed_help", "away", "device_fault"]

@@ -52,7 +52,8 @@ def _seed_doors(database_url: str, device_ids: list[str]) -> list[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(1200)  # its waits: connect 120 s, drain 180 s, store 180 s, processes 90 s each
+# Its own waits add up past the default: connect 120 s, drain 180 s, store 180 s, processes 90 s.
+@pytest.mark.timeout(1200)
 def test_burst_of_100k_events_from_10k_devices_is_stored_exactly_once(
     database_url: str, broker_factory, tmp_path: Path
 ) -> None:

@@ -20,13 +20,13 @@ from fastapi.responses import HTMLResponse
 from psycopg.rows import dict_row
 from pydantic import BaseModel, Field, field_validator
 
-from api import audit
 from api.deps import AppSettings, Conn, CurrentUser
 from api.errors import Forbidden, NotFound
 from api.pages import Paging, fetch_page
 from api.responses import OrjsonResponse
 from api.scope import Subject, scope_where, visible_phone
 from api.users import User
+from gis import audit
 from gis.watch_enrolment import (
     OFFERED_TAGS,
     Contact,
