@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, UploadFile
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from api.actions import TaskActions
 from api.deps import AppLayerCache, AppSettings, Conn, CurrentUser
@@ -134,6 +134,20 @@ class ReportIn(RequiredNoteIn):
 def report(task_id: int, body: ReportIn, actions: Actions, settings: AppSettings) -> OrjsonResponse:
     """处置反馈 as JSON, its photos sent beforehand as resumable uploads (the field app)."""
     actions.report_with_uploads(task_id, body.note, body.upload_ids, settings.upload_dir)
+    return _answer(actions, task_id)
+
+
+class PhotosIn(BaseModel):
+    upload_ids: list[str] = Field(
+        min_length=1, max_length=9, description="complete uploads (POST /api/uploads) to attach"
+    )
+
+
+@router.post("/{task_id}/photos", **ACTION)
+def photos(task_id: int, body: PhotosIn, actions: Actions, settings: AppSettings) -> OrjsonResponse:
+    """补传照片: photos following my report (sent as text first), attached to my latest
+    处置反馈 — no state change; 409 before I reported the task handled."""
+    actions.attach_photos(task_id, body.upload_ids, settings.upload_dir)
     return _answer(actions, task_id)
 
 

@@ -212,13 +212,12 @@ export class TaskView {
       if (task.state === 'accepted') {
         await this.outbox.add({ kind: 'start', taskId: task.id, url: `/api/tasks/${task.id}/start`, json: {} });
       }
-      await this.outbox.add({
-        kind: 'report',
-        taskId: task.id,
-        url: `/api/tasks/${task.id}/report`,
-        json: { note: note.value.trim() },
-        photos: shrunk,
-      });
+      // The text goes first, the photos follow as their own action (resumable uploads,
+      // then attached): on a slow link the report arrives in seconds, not minutes.
+      await this.outbox.add({ kind: 'report', taskId: task.id, url: `/api/tasks/${task.id}/report`, json: { note: note.value.trim() } });
+      if (shrunk.length) {
+        await this.outbox.add({ kind: 'photos', taskId: task.id, url: `/api/tasks/${task.id}/photos`, json: {}, photos: shrunk });
+      }
       await this.tasks.markPending(task.id, 'handled');
       this.refresh();
     });
