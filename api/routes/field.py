@@ -12,16 +12,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 from psycopg.rows import dict_row
 from pydantic import BaseModel, Field
 
 from api import audit
-from api.deps import AppSettings, Conn, CurrentUser
+from api.deps import AppSettings, BearerToken, Conn, CurrentUser, request_token
 from api.errors import Forbidden, NotFound
 from api.responses import OrjsonResponse
 from api.scope import Subject, scope_where
+from api.sessions import token_digest
 from api.task_queries import get_task
+from gis.channels.web_push import vapid_public_key
 from gis.models import HOUSEHOLD_SPECIAL_GROUPS, VISIT_OUTCOMES
 
 router = APIRouter(prefix="/api", tags=["field 移动端"])
@@ -38,6 +40,18 @@ class CheckinAnswer(BaseModel):
     at: datetime
     distance_m: float | None = Field(description="to the incident (or the task's grid)")
     on_site: bool | None
+
+
+class PushKeys(BaseModel):
+    p256dh: str = Field(min_length=16, max_length=200, pattern=r"^[A-Za-z0-9_=-]+$")
+    auth: str = Field(min_length=8, max_length=100, pattern=r"^[A-Za-z0-9_=-]+$")
+
+
+class PushSubscriptionIn(BaseModel):
+    """What ``PushSubscription.toJSON()`` gives (expirationTime is ignored)."""
+
+    endpoint: str = Field(max_length=2000, pattern=r"^https?://")
+    keys: PushKeys
 
 
 class VisitIn(BaseModel):
@@ -165,3 +179,54 @@ def add_visit(household_id: int, body: VisitIn, conn: Conn, user: CurrentUser) -
         {"id": row[0], "household_id": household_id, "at": row[1], "outcome": body.outcome},
         status_code=201,
     )
+
+
+@router.get("/field/push")
+def push_config(user: CurrentUser, settings: AppSettings) -> OrjsonResponse:
+    """Whether Web Push is configured, and the VAPID public key (applicationServerKey)
+    for ``pushManager.subscribe``."""
+    key = settings.web_push_vapid_private_key
+    return OrjsonResponse(
+        {"enabled": bool(key), "public_key": vapid_public_key(key) if key else None}
+    )
+
+
+@router.post("/field/push/subscription", status_code=201)
+def push_subscribe(
+    body: PushSubscriptionIn,
+    request: Request,
+    bearer: BearerToken,
+    conn: Conn,
+    user: CurrentUser,
+) -> OrjsonResponse:
+    """This device session's push subscription (replaces the one it had): the urgent
+    ladder's web_push step sends to the worker's newest one."""
+    if user.worker_id is None:
+        raise Forbidden("只有网格员等办理人员接收告警推送 (only field staff receive alert pushes)")
+    conn.execute(
+        "INSERT INTO push_subscription (session_sha256, worker_id, endpoint, p256dh, auth) "
+        "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (session_sha256) DO UPDATE SET "
+        "worker_id = excluded.worker_id, endpoint = excluded.endpoint, "
+        "p256dh = excluded.p256dh, auth = excluded.auth, created_at = now()",
+        (
+            token_digest(request_token(request, bearer) or ""),
+            user.worker_id,
+            body.endpoint,
+            body.keys.p256dh,
+            body.keys.auth,
+        ),
+    )
+    audit.record(conn, user.username, "push_subscribe", "worker", user.worker_id, {})
+    return OrjsonResponse({"subscribed": True}, status_code=201)
+
+
+@router.delete("/field/push/subscription", status_code=204)
+def push_unsubscribe(
+    request: Request, bearer: BearerToken, conn: Conn, user: CurrentUser
+) -> Response:
+    """Forget this device session's push subscription (the app unsubscribed)."""
+    conn.execute(
+        "DELETE FROM push_subscription WHERE session_sha256 = %s",
+        (token_digest(request_token(request, bearer) or ""),),
+    )
+    return Response(status_code=204)
