@@ -8,7 +8,7 @@ import { fill, h } from '../dom.js';
 import { formatDue, formatTime } from '../format.js';
 import { label, t } from '../i18n.js';
 import { bearingDeg, compassKey, distanceM, myPosition, navigationLinks } from './geo.js';
-import { shrinkPhoto } from './photo.js';
+import { reportPhotoBytes, shrinkPhoto } from './photo.js';
 
 const ACTIONS = new Map(config.actions.map((a) => [a.name, a]));
 
@@ -205,21 +205,24 @@ export class TaskView {
         return;
       }
       submit.disabled = true;
-      status.textContent = t('field.shrinking');
-      const shrunk = [];
-      for (const file of photos.files) shrunk.push(await shrinkPhoto(file));
       const task = this.task;
+      const files = [...photos.files];
       if (task.state === 'accepted') {
         await this.outbox.add({ kind: 'start', taskId: task.id, url: `/api/tasks/${task.id}/start`, json: {} });
       }
-      // The text goes first, the photos follow as their own action (resumable uploads,
-      // then attached): on a slow link the report arrives in seconds, not minutes.
+      // The text goes first, at once; the photos follow as their own action (shrunk, then
+      // resumable uploads, then attached): on a slow link the report arrives in seconds.
       await this.outbox.add({ kind: 'report', taskId: task.id, url: `/api/tasks/${task.id}/report`, json: { note: note.value.trim() } });
-      if (shrunk.length) {
-        await this.outbox.add({ kind: 'photos', taskId: task.id, url: `/api/tasks/${task.id}/photos`, json: {}, photos: shrunk });
-      }
       await this.tasks.markPending(task.id, 'handled');
       this.refresh();
+      if (files.length) {
+        status.textContent = t('field.shrinking');
+        const budget = reportPhotoBytes(files.length);
+        const shrunk = [];
+        for (const file of files) shrunk.push(await shrinkPhoto(file, budget));
+        await this.outbox.add({ kind: 'photos', taskId: task.id, url: `/api/tasks/${task.id}/photos`, json: {}, photos: shrunk });
+        status.textContent = '';
+      }
     });
     return form;
   }
