@@ -35,6 +35,7 @@ against these targets, not against another implementation.
 
     .venv/bin/python benchmarks/field_alert.py            # the full run (~5 min)
     .venv/bin/python benchmarks/field_alert.py --quick    # small: checks that it works
+    .venv/bin/python benchmarks/field_alert.py --quick --workers 200 --fires 40
 """
 
 # ruff: noqa: E402 - the import path is fixed first (see below)
@@ -610,8 +611,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small: check that it works")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--fires", type=int, help="default 200 (quick: 20)")
+    parser.add_argument("--workers", type=int, help="connected workers, default 200 (quick: 20)")
     args = parser.parse_args()
-    args.fires, args.workers, args.chromium = (20, 20, 1) if args.quick else (200, 200, 3)
+    args.fires = args.fires or (20 if args.quick else 200)
+    args.workers = args.workers or (20 if args.quick else 200)
+    args.chromium = 1 if args.quick else 3
     args.background = 300.0 if args.quick else BACKGROUND_PER_S
     args.actions = 100 if args.quick else 1000
 
