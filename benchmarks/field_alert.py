@@ -613,11 +613,12 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--fires", type=int, help="default 200 (quick: 20)")
     parser.add_argument("--workers", type=int, help="connected workers, default 200 (quick: 20)")
+    parser.add_argument("--background", type=float, help="msg/s, default 1000 (quick: 300)")
     args = parser.parse_args()
     args.fires = args.fires or (20 if args.quick else 200)
     args.workers = args.workers or (20 if args.quick else 200)
     args.chromium = 1 if args.quick else 3
-    args.background = 300.0 if args.quick else BACKGROUND_PER_S
+    args.background = args.background or (300.0 if args.quick else BACKGROUND_PER_S)
     args.actions = 100 if args.quick else 1000
 
     url = admin.with_database(get_settings().database_url, f"wangge_bench_field_{os.getpid()}")

@@ -244,6 +244,15 @@ class Settings(BaseSettings):
     # Web Push with VAPID (only where a push service is reachable).
     web_push_vapid_private_key: str = ""
     web_push_vapid_subject: str = "mailto:ops@wangge.invalid"
+    # Push services a subscription may name (a host or its subdomains): the server POSTs to
+    # a subscription's endpoint, so a login must not make it post anywhere else.
+    web_push_allowed_hosts: list[str] = [
+        "fcm.googleapis.com",
+        "updates.push.services.mozilla.com",
+        "push.services.mozilla.com",
+        "notify.windows.com",
+        "push.apple.com",
+    ]
 
     # The urgent ladder (ingest/ladder.py): per recipient of an urgent task, at once the
     # instant channels (the MQTT task push goes out anyway); if not seen within

@@ -34,7 +34,7 @@ def _alert_for(conn, worker: str, number: int) -> int:
 def test_subscribed_workers_get_the_ladders_web_push(client, database_url, vapid_key):  # noqa: F811
     settings = client.app.state.settings
     client.app.state.settings = settings.model_copy(
-        update={"web_push_vapid_private_key": vapid_key}
+        update={"web_push_vapid_private_key": vapid_key, "web_push_allowed_hosts": ["127.0.0.1"]}
     )
     worker = login(client, "gw_a1")
     config = client.get("/api/field/push", headers=worker).json()
@@ -49,6 +49,9 @@ def test_subscribed_workers_get_the_ladders_web_push(client, database_url, vapid
         assert stored.status_code == 201, stored.text
         bad = client.post(SUBSCRIPTION, headers=worker, json={"endpoint": "ftp://x", "keys": {}})
         assert bad.status_code == 422
+        elsewhere = dict(subscription, endpoint="http://intranet.example/admin")
+        refused = client.post(SUBSCRIPTION, headers=worker, json=elsewhere)
+        assert refused.status_code == 422 and "push service" in refused.json()["detail"]
         desk = client.post(SUBSCRIPTION, headers=login(client, "op_a"), json=subscription)
         assert desk.status_code == 403  # no worker: nothing of the ladder comes to them
 

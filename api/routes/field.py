@@ -1,5 +1,6 @@
 """The field app's own API: on-site check-in by GPS, the 网格包 (my grid's households,
-special groups and 走访 visits) and adding a visit.
+special groups and 走访 visits), adding a visit, and the device session's Web Push
+subscription (for the urgent ladder's web_push step).
 
 The 网格包 holds personal data: it is limited by api.scope's rule (a grid worker sees the
 households of the grids they hold, a cadre their community), ID numbers leave the
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Query, Request, Response
 from psycopg.rows import dict_row
@@ -18,7 +20,7 @@ from pydantic import BaseModel, Field
 
 from api import audit
 from api.deps import AppSettings, BearerToken, Conn, CurrentUser, request_token
-from api.errors import Forbidden, NotFound
+from api.errors import Forbidden, NotFound, Unprocessable
 from api.responses import OrjsonResponse
 from api.scope import Subject, scope_where
 from api.sessions import token_digest
@@ -198,11 +200,17 @@ def push_subscribe(
     bearer: BearerToken,
     conn: Conn,
     user: CurrentUser,
+    settings: AppSettings,
 ) -> OrjsonResponse:
     """This device session's push subscription (replaces the one it had): the urgent
     ladder's web_push step sends to the worker's newest one."""
     if user.worker_id is None:
         raise Forbidden("只有网格员等办理人员接收告警推送 (only field staff receive alert pushes)")
+    host = urlsplit(body.endpoint).hostname or ""
+    if not any(host == h or host.endswith(f".{h}") for h in settings.web_push_allowed_hosts):
+        raise Unprocessable(
+            f"不是允许的推送服务: {host} (push service not in WANGGE_WEB_PUSH_ALLOWED_HOSTS)"
+        )
     conn.execute(
         "INSERT INTO push_subscription (session_sha256, worker_id, endpoint, p256dh, auth) "
         "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (session_sha256) DO UPDATE SET "
