@@ -215,7 +215,7 @@ async function startApp(user) {
   field.gridpack = new GridPack({ element: $('gridpack-view'), outbox: field.outbox });
   onLanguageChange(() => {
     renderInbox(field.tasks);
-    field.taskView.refresh();
+    field.taskView.refresh({ force: true });
     renderConflicts();
   });
   await field.tasks.loadCached();

@@ -42,13 +42,17 @@ export class TaskView {
     this.locate();
   }
 
-  refresh() {
+  /** Show the stored task's latest; ``force`` draws it again even if nothing changed. */
+  refresh({ force = false } = {}) {
     if (!this.task) return;
     const fresh = this.tasks.tasks.get(this.task.id);
-    if (fresh) {
-      this.task = fresh;
-      this.render();
-    }
+    if (!fresh) return;
+    // Drawn again only when what it shows changed: the stream often repeats what an
+    // answer already said, and a new drawing would drop a report being typed.
+    const shown = this.task;
+    this.task = fresh;
+    const same = ['state', 'pending', 'assignee_id', 'urgency', 'title'].every((key) => shown[key] === fresh[key]);
+    if (force || !same) this.render();
   }
 
   place() {
