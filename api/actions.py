@@ -21,6 +21,7 @@ from pathlib import Path
 
 import psycopg
 from psycopg.rows import class_row
+from psycopg.types.json import Jsonb
 
 from api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from api.resumable import attach_uploads, place_attached
@@ -295,6 +296,27 @@ class TaskActions:
         self._require_assignee(task, "反馈处置结果")
         names = attach_uploads(self.conn, self.user, upload_ids, task.id)
         self._move(task, "handled", note, {"photos": names} if names else None)
+        place_attached(upload_dir, task.id, names)
+
+    def attach_photos(self, task_id: int, upload_ids: list[str], upload_dir: Path) -> None:
+        """Photos that follow a report sent without them (the field app sends the text
+        first, so a slow link never holds up the report): added to my latest 处置反馈, in
+        any state after it — the photos are evidence of what was done, not a move."""
+        task = self._load(task_id)
+        row = self.conn.execute(
+            "SELECT id FROM task_transition WHERE task_id = %s AND to_state = 'handled' "
+            "AND actor = %s ORDER BY id DESC LIMIT 1 FOR UPDATE",
+            (task.id, self.user.username),
+        ).fetchone()
+        if row is None:
+            raise Conflict("须先反馈处置结果再补传照片 (report the task handled before its photos)")
+        names = attach_uploads(self.conn, self.user, upload_ids, task.id)
+        self.conn.execute(
+            "UPDATE task_transition SET data = jsonb_set(coalesce(data, '{}'), '{photos}', "
+            "coalesce(data->'photos', '[]') || %s::jsonb) WHERE id = %s",
+            (Jsonb(names), row[0]),
+        )
+        audit.record(self.conn, self.user.username, "photos", "task", task.id, {"photos": names})
         place_attached(upload_dir, task.id, names)
 
     def return_to_dispatcher(self, task_id: int, note: str) -> None:

@@ -98,24 +98,55 @@ def messages_of(notification: dict) -> list[dict]:
 
 class LiveHub:
     """Also keeps the grid-layer cache honest: task changes invalidate its counts, grid
-    changes everything."""
+    changes everything.
+
+    Subscribers are indexed by what their filter lets through — grid workers by their
+    grids and worker id, everyone else (operators, cadres: a code prefix) in one set — so
+    a message is offered only to those who might take it, not to every subscriber (with
+    hundreds of phones on the stream and a thousand device events a second, that was
+    hundreds of thousands of filter checks a second)."""
 
     def __init__(self, database_url: str, layer_cache: GridLayerCache):
         self.database_url = database_url
         self.layer_cache = layer_cache
         self.subscribers: set[Subscription] = set()
+        self._broad: set[Subscription] = set()
+        self._by_grid: dict[str, set[Subscription]] = {}
+        self._by_worker: dict[str, set[Subscription]] = {}
         self.listening = asyncio.Event()
+
+    def _keys(self, live: LiveFilter) -> list[tuple[dict[str, set[Subscription]], str]]:
+        keys = [(self._by_grid, code) for code in live.grid_codes]
+        return keys + ([(self._by_worker, live.worker_id)] if live.worker_id else [])
 
     def subscribe(self, live: LiveFilter) -> Subscription:
         subscription = Subscription(live)
         self.subscribers.add(subscription)
+        if live.everything or live.code_prefix is not None:
+            self._broad.add(subscription)
+        for index, key in self._keys(live):
+            index.setdefault(key, set()).add(subscription)
         return subscription
 
     def unsubscribe(self, subscription: Subscription) -> None:
         self.subscribers.discard(subscription)
+        self._broad.discard(subscription)
+        for index, key in self._keys(subscription.filter):
+            index.get(key, set()).discard(subscription)
+            if not index.get(key, True):
+                del index[key]
+
+    def _candidates(self, message: dict) -> set[Subscription]:
+        if message.get("kind") == "resync":
+            return set(self.subscribers)
+        return (
+            self._broad
+            | self._by_grid.get(message.get("grid_code"), set())
+            | self._by_worker.get(message.get("assignee_id"), set())
+        )
 
     def publish(self, message: dict) -> None:
-        for subscription in list(self.subscribers):
+        for subscription in self._candidates(message):
             if subscription.overflowed or not subscription.filter.allows(message):
                 continue
             try:

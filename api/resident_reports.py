@@ -309,7 +309,8 @@ def _dispatch_by_rule(conn: psycopg.Connection, task: int, place: Place, public_
 # --- following and evaluating ------------------------------------------------------------
 
 
-def _task_of(conn: psycopg.Connection, token: str) -> int:
+def task_of(conn: psycopg.Connection, token: str) -> int:
+    """The task a follow-up token belongs to (404 for a wrong token)."""
     row = conn.execute(
         "SELECT task_id FROM resident_report WHERE token_hash = %s", (token_hash(token),)
     ).fetchone()
@@ -321,7 +322,7 @@ def _task_of(conn: psycopg.Connection, token: str) -> int:
 def follow(conn: psycopg.Connection, token: str) -> dict:
     """What the reporter may see: the task's state, category, description, deadline and
     its steps with their times — never who handled it or anyone's contact."""
-    task_id = _task_of(conn, token)
+    task_id = task_of(conn, token)
     state, category, description, created, due = conn.execute(
         "SELECT state, category, description, created_at, due_at FROM task WHERE id = %s",
         (task_id,),
@@ -365,7 +366,7 @@ def evaluate(
 ) -> None:
     """满意 closes, 不满意 reopens for 二次办理 (TaskActions.evaluate, the desk's move);
     only once the worker has reported it handled (409 otherwise)."""
-    task_id = _task_of(conn, token)
+    task_id = task_of(conn, token)
     state = conn.execute("SELECT state FROM task WHERE id = %s", (task_id,)).fetchone()[0]
     if state not in ("handled", "evaluating"):
         raise IllegalTransition(

@@ -269,6 +269,11 @@ class Open311Service(BaseModel):
     group: str
 
 
+class Open311Token(BaseModel):
+    service_request_id: str
+    token: str
+
+
 class Open311Request(BaseModel):
     service_request_id: str
     status: Literal["open", "closed"]

@@ -721,6 +721,25 @@ class TaskCheckin(Base):
     distance_m: Mapped[float | None] = mapped_column(Float)
 
 
+class PushSubscription(Base):
+    """A field-app device session's Web Push subscription (PushManager.subscribe): the
+    urgent ladder's web_push step goes to a worker's newest one. One per session, gone
+    with the session (logout, revocation, expiry)."""
+
+    __tablename__ = "push_subscription"
+    __table_args__ = (Index("push_subscription_worker", "worker_id", "created_at"),)
+    session_sha256: Mapped[str] = mapped_column(
+        ForeignKey("app_session.token_sha256", ondelete="CASCADE"), primary_key=True
+    )
+    worker_id: Mapped[str] = mapped_column(
+        ForeignKey("worker.id", ondelete="CASCADE"), nullable=False
+    )
+    endpoint: Mapped[str] = mapped_column(Text, nullable=False)
+    p256dh: Mapped[str] = mapped_column(Text, nullable=False)
+    auth: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = _created()
+
+
 HOUSEHOLD_SPECIAL_GROUPS = ("独居老人", "低保", "残疾", "退役军人")
 """Household tags of the special groups a grid worker's 网格包 counts and lists first."""
 VISIT_OUTCOMES = ("ok", "needs_help", "not_home")

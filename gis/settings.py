@@ -69,6 +69,15 @@ class WebPushSettings(BaseModel):
 
     vapid_private_key: str = ""
     vapid_subject: str = "mailto:ops@wangge.invalid"
+    # Push services a subscription may name (a host or its subdomains): the server POSTs to
+    # a subscription's endpoint, so a login must not make it post anywhere else.
+    allowed_hosts: list[str] = [
+        "fcm.googleapis.com",
+        "updates.push.services.mozilla.com",
+        "push.services.mozilla.com",
+        "notify.windows.com",
+        "push.apple.com",
+    ]
 
 
 class Settings(BaseSettings):
@@ -301,7 +310,7 @@ class Settings(BaseSettings):
     # if still not accepted after ladder_escalate_after_s, the next level of the
     # escalation chain now (whose people then get their own ladder). Only enabled
     # channels are used; 0 for ladder_poll_s turns the ladder off.
-    ladder_instant_channels: list[str] = ["wecom_app", "wecom_robot", "dingtalk_robot"]
+    ladder_instant_channels: list[str] = ["web_push", "wecom_app", "wecom_robot", "dingtalk_robot"]
     ladder_sms_channels: list[str] = ["aliyun_sms", "tencent_sms"]
     ladder_voice_channels: list[str] = ["aliyun_voice"]
     ladder_sms_after_s: float = 60.0

@@ -1,8 +1,8 @@
 """The urgent ladder: which delivery is due for whom, written as delivery rows.
 
 Per recipient of an urgent task (every task_notification row, from ingest or the API):
-at once the instant channels (WeCom/DingTalk; the MQTT task push goes out through the
-outbox anyway); if the app has not reported it seen within ``ladder_sms_after_s``, SMS;
+at once the instant channels (Web Push to the field app where it subscribed, WeCom/DingTalk;
+the MQTT task push goes out through the outbox anyway); if the app has not reported it seen within ``ladder_sms_after_s``, SMS;
 if nobody accepted within ``ladder_voice_after_s``, a voice call; and after
 ``ladder_escalate_after_s`` the task's next escalation is pulled forward to now, so
 ingest.escalation notifies the next level — whose people then climb their own ladder.
@@ -40,7 +40,15 @@ def ladder_steps(settings: Settings, enabled: set[str]) -> list[Step]:
     return [step for step in steps if step.channel in enabled]
 
 
-_ADDRESS = "CASE WHEN s.channel = 'wecom_app' THEN w.id ELSE nullif(w.phone, '') END"
+_PUSH_SUBSCRIPTION = """(SELECT json_build_object('endpoint', p.endpoint,
+        'keys', json_build_object('p256dh', p.p256dh, 'auth', p.auth))::text
+    FROM push_subscription p WHERE p.worker_id = w.id ORDER BY p.created_at DESC LIMIT 1)"""
+"""A worker's newest Web Push subscription (from the field app) as the channel's address."""
+
+_ADDRESS = (
+    "CASE WHEN s.channel = 'wecom_app' THEN w.id "
+    f"WHEN s.channel = 'web_push' THEN {_PUSH_SUBSCRIPTION} ELSE nullif(w.phone, '') END"
+)
 
 _QUEUE_DUE = f"""
 INSERT INTO delivery (task_id, worker_id, level, step, channel, address, state, error)
@@ -57,6 +65,8 @@ WHERE n.acknowledged_at IS NULL
   AND n.notified_at <= now() - s.after_s * interval '1 second'
   AND NOT (s.unless_seen AND n.seen_at IS NOT NULL)
   AND t.urgency = 'urgent' AND t.state <> ALL(%(stopped)s)
+  AND (s.channel <> 'web_push'  -- Web Push only for those whose app subscribed
+       OR EXISTS (SELECT 1 FROM push_subscription p WHERE p.worker_id = n.worker_id))
   AND NOT EXISTS (SELECT 1 FROM delivery d WHERE d.task_id = n.task_id
                   AND d.worker_id = n.worker_id AND d.level = n.level
                   AND d.step = s.step AND d.channel = s.channel)

@@ -13,7 +13,7 @@ from PIL import Image
 
 from api.resident_reports import form_token, token_hash
 from gis.db import connect
-from tests.api_world import GRID_A2, GRID_B1, login
+from tests.api_world import GRID_A2, GRID_B1, PASSWORD, login
 
 POST = "/api/open311/v2/requests.json"
 KEY = "test-key"
@@ -144,3 +144,61 @@ def test_reporter_evaluates_unsatisfied_then_satisfied(reports):
     closed = reports.post(f"/api/reports/{token}/evaluate", json={"satisfied": True}).json()
     assert closed["state"] == "closed"
     assert "gw_a2" not in str(closed) and "resident:reporter" not in str(closed)
+
+
+def test_open311_token_names_its_service_request_and_the_request_reads_per_spec(reports):
+    [posted] = reports.post(POST, data=form(**A2_POINT)).json()
+    answer = reports.get(f"/api/open311/v2/tokens/{posted['token']}.json")  # no login
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == [
+        {"service_request_id": posted["service_request_id"], "token": posted["token"]}
+    ]
+    assert reports.get("/api/open311/v2/tokens/not-a-token.json").status_code == 404
+
+    desk = login(reports, "op_a")
+    url = f"/api/open311/v2/requests/{posted['service_request_id']}.json"
+    [request] = reports.get(url, headers=desk).json()
+    spec_keys = {
+        "service_request_id", "status", "status_notes", "service_name", "service_code",
+        "description", "agency_responsible", "requested_datetime", "updated_datetime",
+        "expected_datetime", "address", "lat", "long",
+    }  # fmt: skip
+    assert spec_keys <= set(request)
+    assert (request["service_request_id"], request["status"]) == (
+        posted["service_request_id"],
+        "open",
+    )
+    assert (round(request["lat"], 3), round(request["long"], 3)) == (40.61, 109.815)
+    assert reports.get(url).status_code == 401  # staff data needs a login
+
+
+def test_a_staff_cookie_neither_needed_nor_acting_on_the_public_routes(reports, database_url):
+    """A cross-site POST riding a logged-in desk operator's cookie is refused (CSRF), so it
+    can never act as staff; without the cookie the same report is the resident's."""
+    [posted] = reports.post(POST, data=form(**A2_POINT)).json()
+    token, task = posted["token"], posted["service_request_id"]
+    worker = login(reports, "gw_a2")
+    for step in ("accept", "start"):
+        reports.post(f"/api/tasks/{task}/{step}", headers=worker)
+    reports.post(f"/api/tasks/{task}/handled", headers=worker, data={"note": "已清理"})
+
+    staff = reports.post("/api/auth/login", json={"username": "op_a", "password": PASSWORD})
+    assert staff.status_code == 200 and "wangge_token" in reports.cookies
+    evil = {"Origin": "http://evil.example"}
+    forged_post = reports.post(POST, data=form(**A2_POINT), headers=evil)
+    forged_eval = reports.post(
+        f"/api/reports/{token}/evaluate", json={"satisfied": True}, headers=evil
+    )
+    assert (forged_post.status_code, forged_eval.status_code) == (403, 403)
+
+    reports.cookies.clear()  # as the pages send it: credentials 'omit'
+    assert reports.post(POST, data=form(**A2_POINT), headers=evil).status_code == 201
+    evaluated = reports.post(f"/api/reports/{token}/evaluate", json={"satisfied": True})
+    assert evaluated.json()["state"] == "closed"
+    with connect(database_url) as conn:
+        actors = conn.execute(
+            "SELECT DISTINCT actor FROM task_transition WHERE task_id = %s", (int(task),)
+        ).fetchall()
+        reports_count = conn.execute("SELECT count(*) FROM resident_report").fetchone()[0]
+    assert {a for (a,) in actors} == {"system:open311", "gw_a2", "resident:reporter"}
+    assert reports_count == 2  # the forged one never became a report

@@ -134,3 +134,50 @@ def test_abandoned_uploads_are_dropped_with_their_files(
     assert client.get(f"/api/uploads/{old}", headers=worker).status_code == 404
     assert not partial.exists()
     assert client.get(f"/api/uploads/{fresh}", headers=worker).json()["offset"] == 0
+
+
+def _finished_upload(client: TestClient, headers: dict, photo: bytes) -> str:
+    upload_id = _create(client, headers, len(photo))
+    _put(client, headers, upload_id, 0, photo)
+    assert client.post(f"/api/uploads/{upload_id}/complete", headers=headers).is_success
+    return upload_id
+
+
+def test_photos_follow_a_report_sent_as_text_first(client: TestClient, world: World) -> None:
+    worker = login(client, "gw_a1")
+    task = world.tasks["a1"]
+    early_photo = _finished_upload(client, worker, png_bytes(size=8))
+    client.post(f"/api/tasks/{task}/accept", headers=worker)
+    client.post(f"/api/tasks/{task}/start", headers=worker)
+    # Before the report there is nothing to add photos to.
+    before = client.post(
+        f"/api/tasks/{task}/photos", headers=worker, json={"upload_ids": [early_photo]}
+    )
+    assert before.status_code == 409 and "反馈" in before.json()["detail"]
+    text = client.post(f"/api/tasks/{task}/report", headers=worker, json={"note": "已处置"})
+    assert (text.json()["state"], text.json()["photos"]) == ("handled", [])
+
+    second = _finished_upload(client, worker, png_bytes(size=16))
+    followed = client.post(
+        f"/api/tasks/{task}/photos", headers=worker, json={"upload_ids": [early_photo, second]}
+    )
+    assert followed.status_code == 200, followed.text
+    assert followed.json()["state"] == "handled"  # photos are no move
+    urls = followed.json()["photos"]
+    assert [url.rsplit("/", 1)[1].split(".")[0] for url in urls] == [early_photo, second]
+    assert all(client.get(url, headers=worker).status_code == 200 for url in urls)
+    # Each upload is attached once; someone who did not report the task cannot add any.
+    again = client.post(f"/api/tasks/{task}/photos", headers=worker, json={"upload_ids": [second]})
+    assert again.status_code == 422
+    desk = login(client, "op_a")
+    desk_photo = _finished_upload(client, desk, png_bytes(size=8))
+    refused = client.post(
+        f"/api/tasks/{task}/photos", headers=desk, json={"upload_ids": [desk_photo]}
+    )
+    assert refused.status_code == 409
+    with connect(client.app.state.settings.database_url) as conn:
+        handled = conn.execute(
+            "SELECT count(*) FROM task_transition WHERE task_id = %s AND to_state = 'handled'",
+            (task,),
+        ).fetchone()[0]
+    assert handled == 1

@@ -167,7 +167,7 @@ def test_field_app_fire_alert_offline_report_arrives_once(
             )
             page.tap(f"{form} [data-submit=report]")
             page.wait_for_function(
-                "document.querySelector('#outbox-count').textContent === '3'", timeout=WAIT_MS
+                "document.querySelector('#outbox-count').textContent === '4'", timeout=WAIT_MS
             )
             phone.screenshot("3_offline_report_waiting")
             assert _handled(database_url, task_id) == 0
@@ -180,7 +180,7 @@ def test_field_app_fire_alert_offline_report_arrives_once(
             page.wait_for_selector(f"#inbox-list [data-id='{task_id}']", timeout=WAIT_MS)
             assert page.evaluate("navigator.serviceWorker.controller !== null")
             assert page.evaluate("navigator.onLine") is False
-            assert page.evaluate("window.wanggeField.outbox.items().then((i) => i.length)") == 3
+            assert page.evaluate("window.wanggeField.outbox.items().then((i) => i.length)") == 4
             phone.screenshot("4_offline_reloaded")
 
             # Back online with a broken link: one chunk of the photo is lost on the way.

@@ -9,7 +9,7 @@ from gis.db import connect
 from tests.browser_helpers import BrowserSession
 from tests.ingest_world import scalar
 from tests.mqtt_helpers import wait_until
-from tests.test_field_app_e2e import PHONE, log_in
+from tests.test_field_app_e2e import PHONE, log_in, noisy_png
 
 pytest_plugins = ["tests.browser_helpers"]
 
@@ -114,3 +114,59 @@ def test_field_app_cadre_reopens_a_handled_task(map_server, browser_session) -> 
         "&& !document.querySelector('#task-view .chip.pending')"
     )
     assert phone.foreign_requests() == []
+
+
+def test_field_app_report_text_arrives_while_its_photos_still_travel(
+    map_server, browser_session
+) -> None:
+    """The text goes first: with every upload request held back (a link too slow for
+    photos), the report is already on the server; released, the photos follow and are
+    attached to that same report."""
+    world, url = map_server.world, map_server.database_url
+    task_id = world.tasks["a1"]
+    phone = browser_session(map_server.url, **PHONE)
+    page = phone.page
+    log_in(phone, "gw_a1")
+    _open_urgent_task(phone, task_id)
+    page.tap("#task-view [data-action=accept]")
+    # Sent and answered (the view is drawn again then): the report form of the accepted task.
+    page.wait_for_function(
+        "document.querySelector('#task-view .chip.state')?.dataset.state === 'accepted' "
+        "&& !document.querySelector('#task-view .chip.pending')"
+    )
+    held: list = []
+    holding = [True]
+
+    def hold_uploads(route) -> None:  # noqa: ANN001 - Playwright's Route
+        if holding[0]:
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route("**/api/uploads**", hold_uploads)
+    form = "#task-view [data-form=report]"
+    page.fill(f"{form} [data-field=note]", "已清理, 照片随后")
+    page.set_input_files(
+        f"{form} [data-field=photo]",
+        files=[{"name": "a.png", "mimeType": "image/png", "buffer": noisy_png(1200, 900)}],
+    )
+    page.tap(f"{form} [data-submit=report]")
+
+    def waiting_kinds() -> list[str]:  # (evaluating also lets Playwright see the routes)
+        return page.evaluate("window.wanggeField.outbox.items().then((i) => i.map((x) => x.kind))")
+
+    assert wait_until(lambda: waiting_kinds() == ["photos"] and held, 30)
+    photos_sql = (
+        "SELECT data->'photos' FROM task_transition WHERE task_id = %s AND to_state = 'handled'"
+    )
+    assert scalar(url, "SELECT state FROM task WHERE id = %s", task_id) == "handled"
+    assert scalar(url, photos_sql, task_id) is None  # the text only, so far
+
+    holding[0] = False
+    for route in held:
+        route.continue_()
+    assert wait_until(lambda: waiting_kinds() == [], 30)
+    [photo] = scalar(url, photos_sql, task_id)
+    stored = map_server.app.state.settings.upload_dir / "tasks" / str(task_id) / photo
+    assert stored.read_bytes().startswith(b"\xff\xd8\xff")
+    assert page.inner_text("#conflicts") == ""

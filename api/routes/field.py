@@ -1,5 +1,6 @@
 """The field app's own API: on-site check-in by GPS, the 网格包 (my grid's households,
-special groups and 走访 visits) and adding a visit.
+special groups and 走访 visits), adding a visit, and the device session's Web Push
+subscription (for the urgent ladder's web_push step).
 
 The 网格包 holds personal data: it is limited by api.scope's rule (a grid worker sees the
 households of the grids they hold, a cadre their community), ID numbers leave the
@@ -11,17 +12,20 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated
+from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 from psycopg.rows import dict_row
 from pydantic import BaseModel, Field
 
-from api.deps import AppSettings, Conn, CurrentUser
-from api.errors import Forbidden, NotFound
+from api.deps import AppSettings, BearerToken, Conn, CurrentUser, request_token
+from api.errors import Forbidden, NotFound, Unprocessable
 from api.responses import OrjsonResponse
 from api.scope import Subject, scope_where
+from api.sessions import token_digest
 from api.task_queries import get_task
 from gis import audit
+from gis.channels.web_push import vapid_public_key
 from gis.models import HOUSEHOLD_SPECIAL_GROUPS, VISIT_OUTCOMES
 
 router = APIRouter(prefix="/api", tags=["field 移动端"])
@@ -38,6 +42,18 @@ class CheckinAnswer(BaseModel):
     at: datetime
     distance_m: float | None = Field(description="to the incident (or the task's grid)")
     on_site: bool | None
+
+
+class PushKeys(BaseModel):
+    p256dh: str = Field(min_length=16, max_length=200, pattern=r"^[A-Za-z0-9_=-]+$")
+    auth: str = Field(min_length=8, max_length=100, pattern=r"^[A-Za-z0-9_=-]+$")
+
+
+class PushSubscriptionIn(BaseModel):
+    """What ``PushSubscription.toJSON()`` gives (expirationTime is ignored)."""
+
+    endpoint: str = Field(max_length=2000, pattern=r"^https?://")
+    keys: PushKeys
 
 
 class VisitIn(BaseModel):
@@ -165,3 +181,60 @@ def add_visit(household_id: int, body: VisitIn, conn: Conn, user: CurrentUser) -
         {"id": row[0], "household_id": household_id, "at": row[1], "outcome": body.outcome},
         status_code=201,
     )
+
+
+@router.get("/field/push")
+def push_config(user: CurrentUser, settings: AppSettings) -> OrjsonResponse:
+    """Whether Web Push is configured, and the VAPID public key (applicationServerKey)
+    for ``pushManager.subscribe``."""
+    key = settings.web_push.vapid_private_key
+    return OrjsonResponse(
+        {"enabled": bool(key), "public_key": vapid_public_key(key) if key else None}
+    )
+
+
+@router.post("/field/push/subscription", status_code=201)
+def push_subscribe(
+    body: PushSubscriptionIn,
+    request: Request,
+    bearer: BearerToken,
+    conn: Conn,
+    user: CurrentUser,
+    settings: AppSettings,
+) -> OrjsonResponse:
+    """This device session's push subscription (replaces the one it had): the urgent
+    ladder's web_push step sends to the worker's newest one."""
+    if user.worker_id is None:
+        raise Forbidden("只有网格员等办理人员接收告警推送 (only field staff receive alert pushes)")
+    host = urlsplit(body.endpoint).hostname or ""
+    if not any(host == h or host.endswith(f".{h}") for h in settings.web_push.allowed_hosts):
+        raise Unprocessable(
+            f"不是允许的推送服务: {host} (push service not in WANGGE_WEB_PUSH_ALLOWED_HOSTS)"
+        )
+    conn.execute(
+        "INSERT INTO push_subscription (session_sha256, worker_id, endpoint, p256dh, auth) "
+        "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (session_sha256) DO UPDATE SET "
+        "worker_id = excluded.worker_id, endpoint = excluded.endpoint, "
+        "p256dh = excluded.p256dh, auth = excluded.auth, created_at = now()",
+        (
+            token_digest(request_token(request, bearer) or ""),
+            user.worker_id,
+            body.endpoint,
+            body.keys.p256dh,
+            body.keys.auth,
+        ),
+    )
+    audit.record(conn, user.username, "push_subscribe", "worker", user.worker_id, {})
+    return OrjsonResponse({"subscribed": True}, status_code=201)
+
+
+@router.delete("/field/push/subscription", status_code=204)
+def push_unsubscribe(
+    request: Request, bearer: BearerToken, conn: Conn, user: CurrentUser
+) -> Response:
+    """Forget this device session's push subscription (the app unsubscribed)."""
+    conn.execute(
+        "DELETE FROM push_subscription WHERE session_sha256 = %s",
+        (token_digest(request_token(request, bearer) or ""),),
+    )
+    return Response(status_code=204)

@@ -18,7 +18,7 @@ from api.deps import AppSettings, Conn, CurrentUser
 from api.errors import NotFound, Unprocessable
 from api.proxy import client_address
 from api.responses import OrjsonResponse
-from api.schemas import Open311Request, Open311Service
+from api.schemas import Open311Request, Open311Service, Open311Token
 from api.scope import Subject, Where, scope_where
 from api.uploads import read_photo
 from api.users import User
@@ -144,6 +144,19 @@ def request(service_request_id: int, conn: Conn, user: CurrentUser) -> OrjsonRes
     if not found:
         raise NotFound(f"工单 {service_request_id} 不存在或无权查看 (request not found)")
     return OrjsonResponse(found)
+
+
+@router.get(
+    "/tokens/{token}.json",
+    response_model=list[Open311Token],
+    responses={404: {"description": "no report with this token"}},
+)
+def token(token: str, conn: Conn) -> OrjsonResponse:
+    """GeoReport v2 ``GET tokens/{token}.json``: the service_request_id of the report
+    POST requests.json answered this token for. No login: the token is the reporter's
+    secret (only its SHA-256 is stored); the answer adds nothing the POST had not said."""
+    task_id = resident_reports.task_of(conn, token)
+    return OrjsonResponse([{"service_request_id": str(task_id), "token": token}])
 
 
 Text = Annotated[str | None, Form(max_length=resident_reports.CONTACT_MAX)]

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, UploadFile
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from api.actions import TaskActions
 from api.deps import AppLayerCache, AppSettings, Conn, CurrentUser
@@ -148,6 +148,20 @@ def report(task_id: int, body: ReportIn, actions: Actions, settings: AppSettings
         record_visit_outcome(
             actions.conn, actions.user, task_id, body.watch_outcome, body.away_until
         )
+    return _answer(actions, task_id)
+
+
+class PhotosIn(BaseModel):
+    upload_ids: list[str] = Field(
+        min_length=1, max_length=9, description="complete uploads (POST /api/uploads) to attach"
+    )
+
+
+@router.post("/{task_id}/photos", **ACTION)
+def photos(task_id: int, body: PhotosIn, actions: Actions, settings: AppSettings) -> OrjsonResponse:
+    """补传照片: photos following my report (sent as text first), attached to my latest
+    处置反馈 — no state change; 409 before I reported the task handled."""
+    actions.attach_photos(task_id, body.upload_ids, settings.upload_dir)
     return _answer(actions, task_id)
 
 

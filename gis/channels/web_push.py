@@ -11,10 +11,13 @@ mean the subscription is gone, 5xx is transient.
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 
 import requests
+from cryptography.hazmat.primitives import serialization
+from py_vapid import Vapid
 from pywebpush import WebPushException, webpush
 
 from gis.channels.base import (
@@ -25,6 +28,15 @@ from gis.channels.base import (
     RetryPolicy,
     TransientError,
 )
+
+
+def vapid_public_key(private_key: str) -> str:
+    """The application server key a browser's ``pushManager.subscribe`` needs: the VAPID
+    key pair's public point (uncompressed, base64url without padding)."""
+    public = Vapid.from_string(private_key).public_key.public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
+    return base64.urlsafe_b64encode(public).rstrip(b"=").decode()
 
 
 class WebPushChannel(Channel):

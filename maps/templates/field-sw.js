@@ -49,3 +49,27 @@ self.addEventListener('fetch', (event) => {
     event.respondWith(cacheFirst(event.request));
   }
 });
+
+// Web Push (the urgent ladder's first step, where the app subscribed): show the alert even
+// with the app closed; a tap opens the app, whose inbox rings for the task.
+self.addEventListener('push', (event) => {
+  const alert = event.data ? event.data.json() : {};
+  event.waitUntil(
+    self.registration.showNotification(alert.title || '网格通', {
+      body: alert.body || '',
+      tag: (alert.refs || []).join(',') || undefined,
+      requireInteraction: true,
+      vibrate: [400, 200, 400, 200, 400],
+    }),
+  );
+});
+
+self.addEventListener('notificationclick', (event) => {
+  event.notification.close();
+  event.waitUntil(
+    self.clients.matchAll({ type: 'window' }).then((open) => {
+      const app = open.find((client) => new URL(client.url).pathname.startsWith('/m'));
+      return app ? app.focus() : self.clients.openWindow('/m/');
+    }),
+  );
+});

@@ -8,6 +8,7 @@ import { Alarm } from './alarm.js';
 import { GridPack } from './gridpack.js';
 import { api, dropSession, loadSession, saveSession, whenLoggedOut } from './net.js';
 import { Outbox } from './outbox.js';
+import { pushSupported, subscribePush } from './push.js';
 import { FieldStream } from './stream.js';
 import { TaskStore } from './tasks.js';
 import { TaskView } from './taskview.js';
@@ -153,6 +154,18 @@ function ringIfUrgent() {
   api(`/api/tasks/${urgent.id}/seen`, { method: 'POST', json: {} }).catch(() => {});
 }
 
+function setupPush() {
+  if (!pushSupported()) return;
+  const show = (state) => {
+    $('push-state').textContent = t(`field.push_${state}`);
+    $('push-enable').hidden = state === 'on' || state === 'unavailable';
+  };
+  $('push-enable').hidden = false;
+  $('push-enable').addEventListener('click', () => subscribePush({ ask: true }).then(show, () => show('unavailable')));
+  // Allowed before on this phone: subscribe this session too (a new login, a new session).
+  subscribePush({ ask: false }).then(show, () => {});
+}
+
 function setNetState() {
   $('net-status').dataset.state = navigator.onLine ? 'online' : 'offline';
   document.body.classList.toggle('offline', !navigator.onLine);
@@ -202,7 +215,7 @@ async function startApp(user) {
   field.gridpack = new GridPack({ element: $('gridpack-view'), outbox: field.outbox });
   onLanguageChange(() => {
     renderInbox(field.tasks);
-    field.taskView.refresh();
+    field.taskView.refresh({ force: true });
     renderConflicts();
   });
   await field.tasks.loadCached();
@@ -225,6 +238,7 @@ async function startApp(user) {
   window.addEventListener('offline', setNetState);
   setNetState();
   field.outbox.start();
+  setupPush();
   await refresh();
 }
 

@@ -8,7 +8,7 @@ import { fill, h } from '../dom.js';
 import { formatDue, formatTime } from '../format.js';
 import { label, t } from '../i18n.js';
 import { bearingDeg, compassKey, distanceM, myPosition, navigationLinks } from './geo.js';
-import { shrinkPhoto } from './photo.js';
+import { reportPhotoBytes, shrinkPhoto } from './photo.js';
 
 const ACTIONS = new Map(config.actions.map((a) => [a.name, a]));
 
@@ -42,13 +42,17 @@ export class TaskView {
     this.locate();
   }
 
-  refresh() {
+  /** Show the stored task's latest; ``force`` draws it again even if nothing changed. */
+  refresh({ force = false } = {}) {
     if (!this.task) return;
     const fresh = this.tasks.tasks.get(this.task.id);
-    if (fresh) {
-      this.task = fresh;
-      this.render();
-    }
+    if (!fresh) return;
+    // Drawn again only when what it shows changed: the stream often repeats what an
+    // answer already said, and a new drawing would drop a report being typed.
+    const shown = this.task;
+    this.task = fresh;
+    const same = ['state', 'pending', 'assignee_id', 'urgency', 'title'].every((key) => shown[key] === fresh[key]);
+    if (force || !same) this.render();
   }
 
   place() {
@@ -205,22 +209,24 @@ export class TaskView {
         return;
       }
       submit.disabled = true;
-      status.textContent = t('field.shrinking');
-      const shrunk = [];
-      for (const file of photos.files) shrunk.push(await shrinkPhoto(file));
       const task = this.task;
+      const files = [...photos.files];
       if (task.state === 'accepted') {
         await this.outbox.add({ kind: 'start', taskId: task.id, url: `/api/tasks/${task.id}/start`, json: {} });
       }
-      await this.outbox.add({
-        kind: 'report',
-        taskId: task.id,
-        url: `/api/tasks/${task.id}/report`,
-        json: { note: note.value.trim() },
-        photos: shrunk,
-      });
+      // The text goes first, at once; the photos follow as their own action (shrunk, then
+      // resumable uploads, then attached): on a slow link the report arrives in seconds.
+      await this.outbox.add({ kind: 'report', taskId: task.id, url: `/api/tasks/${task.id}/report`, json: { note: note.value.trim() } });
       await this.tasks.markPending(task.id, 'handled');
       this.refresh();
+      if (files.length) {
+        status.textContent = t('field.shrinking');
+        const budget = reportPhotoBytes(files.length);
+        const shrunk = [];
+        for (const file of files) shrunk.push(await shrinkPhoto(file, budget));
+        await this.outbox.add({ kind: 'photos', taskId: task.id, url: `/api/tasks/${task.id}/photos`, json: {}, photos: shrunk });
+        status.textContent = '';
+      }
     });
     return form;
   }
