@@ -1,0 +1,123 @@
+"""The plan editor driven in real headless Chromium as a planner: propose for a community,
+move buildings by click and lasso (counts change), undo/redo, fix a grid, save, apply from
+a date, then the live map's API answers with the new grids and a past date with the old."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+
+from tests.api_world import COMMUNITY_A, GRID_A2
+from tests.browser_helpers import WAIT_MS, screen_point
+from tests.editor_world import add_houses
+
+pytest_plugins = ["tests.browser_helpers"]
+pytestmark = pytest.mark.skipif(
+    os.environ.get("WANGGE_WITH_BROWSER") != "1", reason="browser test: WANGGE_WITH_BROWSER=1"
+)
+
+
+def _totals(page) -> dict[str, int]:
+    return page.evaluate("Object.fromEntries(window.wangge.state.draft.totals)")
+
+
+def _neighbour_in_other_grid(page, grid: str) -> int:
+    """Index of a building outside ``grid`` that touches it."""
+    return page.evaluate(
+        """(grid) => {
+            const d = window.wangge.state.draft;
+            for (const i of d.members.get(grid))
+                for (const v of d.neighbours[i]) if (d.grid[v] !== grid) return v;
+            return -1;
+        }""",
+        grid,
+    )
+
+
+def test_planner_edits_and_applies_a_plan(map_server, browser_session) -> None:
+    add_houses(map_server.database_url)
+    session = browser_session(map_server.url)
+    session.login("planner")
+    page = session.page
+    page.goto(f"{map_server.url}/plan")
+    session.wait_until_ready()
+    page.select_option("#community", COMMUNITY_A)
+    page.click("#propose")
+    page.wait_for_url(re.compile(r"/plan\?plan=\d+"), timeout=WAIT_MS * 4)
+    session.wait_until_ready()
+    page.wait_for_selector("#grid-rows tr", timeout=WAIT_MS)
+    session.screenshot("proposed")
+
+    before = _totals(page)
+    grid = sorted(before)[0]
+    page.click(f'#grid-rows tr[data-code="{grid}"] td.households')
+    # Click: a neighbouring building joins the active grid.
+    target = _neighbour_in_other_grid(page, grid)
+    lon, lat = page.evaluate("(i) => window.wangge.state.centres[i]", target)
+    page.mouse.click(*screen_point(session, lon, lat))
+    page.wait_for_function(
+        "([g, n]) => window.wangge.state.draft.totals.get(g) > n", arg=[grid, before[grid]]
+    )
+    after_click = _totals(page)
+    assert sum(after_click.values()) == sum(before.values())
+    # Lasso: a square around another neighbour.
+    page.click('button[data-mode="lasso"]')
+    other = _neighbour_in_other_grid(page, grid)
+    lon, lat = page.evaluate("(i) => window.wangge.state.centres[i]", other)
+    x, y = screen_point(session, lon, lat)
+    page.mouse.move(x - 8, y - 8)
+    page.mouse.down()
+    for dx, dy in ((8, -8), (8, 8), (-8, 8), (-8, -8)):
+        page.mouse.move(x + dx, y + dy, steps=3)
+    page.mouse.up()
+    page.wait_for_function(
+        "([g, n]) => window.wangge.state.draft.totals.get(g) > n", arg=[grid, after_click[grid]]
+    )
+    after_lasso = _totals(page)
+    times = page.evaluate("window.wangge.moveTimes")
+    print(f"move → counts + contiguity: {', '.join(f'{ms:.2f} ms' for ms in times)} (browser)")
+    shown = page.inner_text(f'#grid-rows tr[data-code="{grid}"] td.households')
+    assert int(shown) == after_lasso[grid]
+
+    page.click("#undo")
+    assert _totals(page) == after_click
+    page.click("#redo")
+    assert _totals(page) == after_lasso
+
+    # Fix the grid the moves pushed about: every grid comes back into the band.
+    page.click('button[data-mode="click"]')
+    page.click(f'#grid-rows tr[data-code="{grid}"] td.households')
+    page.click("#fix-grid")
+    page.wait_for_function(
+        "window.wangge.lastFixMs !== undefined && window.wangge.state.draft.problems().length === 0",
+        timeout=WAIT_MS,
+    )
+    print(f"fix this grid: {page.evaluate('window.wangge.lastFixMs'):.0f} ms (browser round trip)")
+    fixed = _totals(page)
+    assert all(300 <= h <= 500 for h in fixed.values()), fixed
+    page.click("#compare")
+    page.wait_for_function("window.wangge.currentMap !== undefined")
+    session.screenshot("fixed_side_by_side")
+
+    page.click("#save")
+    page.wait_for_function("!window.wangge.state.dirty", timeout=WAIT_MS)
+    page.fill("#valid-from", "2026-06-01")
+    page.click("#apply")
+    page.wait_for_function("window.wangge.applied !== undefined", timeout=WAIT_MS)
+    created = [g["code"] for g in page.evaluate("window.wangge.applied.grids_created")]
+    assert set(created) == set(fixed)
+    session.screenshot("applied")
+
+    page.goto(f"{map_server.url}/map")
+    session.wait_until_ready()
+    now = page.evaluate("fetch('/api/grids?point=109.815,40.61').then((r) => r.json())")["features"]
+    past = page.evaluate(
+        "fetch('/api/grids?point=109.815,40.61&at=2026-03-01T00:00:00Z').then((r) => r.json())"
+    )["features"]
+    assert [f["properties"]["code"] for f in now][0] in created
+    assert [f["properties"]["code"] for f in past] == [GRID_A2]
+    session.screenshot("live_map_after_apply")
+    assert session.foreign_requests() == []
+    assert session.console_errors == []
