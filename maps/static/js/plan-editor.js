@@ -24,8 +24,8 @@ const state = {
   gridLayer: null, currentMap: null, brushing: false, lasso: null,
 };
 
+// One canvas for every layer (preferCanvas): a second canvas on top would take the clicks.
 const map = L.map('map', { preferCanvas: true, zoomControl: true });
-const renderer = L.canvas({ padding: 0.5, tolerance: 2 });
 wangge.map = map;
 
 function colour(code) {
@@ -105,7 +105,7 @@ async function loadDraft() {
   state.layers = data.buildings.map((b, i) => {
     const layer = L.polygon(L.GeoJSON.coordsToLatLngs(b.geometry.coordinates,
       b.geometry.type === 'Polygon' ? 1 : 2), {
-      renderer, weight: 1, color: '#333', fillOpacity: 0.7, fillColor: '#9aa0a6',
+      weight: 1, color: '#333', fillOpacity: 0.7, fillColor: '#9aa0a6',
     });
     layer.on('click', () => clickBuilding(i));
     layer.on('mouseover', () => { if (state.brushing) brushBuilding(i); });
