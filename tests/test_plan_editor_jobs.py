@@ -58,6 +58,18 @@ def test_propose_job_makes_a_draft_in_band(client: TestClient, houses) -> None:
     assert valid == {"valid": True, "problems": []}
 
 
+def test_stay_close_reports_the_share_of_households_changed(client: TestClient, houses) -> None:
+    planner = login(client, "planner")
+    job = propose(client, planner, stay_close=True)
+    assert job["status"] == "done", job
+    [made] = job["result"]["plans"]
+    # The two current grids hold 3,202 households: they must be split, not kept.
+    assert made["metrics"]["changed_share"] is not None
+    assert made["metrics"]["in_range_share"] == 1.0
+    plan = client.get(f"/api/plans/{made['plan_id']}", headers=planner).json()
+    assert plan["params"]["stay_close"] is True
+
+
 def test_propose_for_a_street_solves_each_community(client: TestClient, houses) -> None:
     planner = login(client, "planner")
     response = client.post("/api/plans/propose", json={"street_code": STREET}, headers=planner)
