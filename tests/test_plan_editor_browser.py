@@ -9,7 +9,9 @@ import re
 
 import pytest
 
-from tests.api_world import COMMUNITY_A, GRID_A2
+from gis.db import connect
+from gis.redistrict_apply import store
+from tests.api_world import COMMUNITY_A, GRID_A1, GRID_A2
 from tests.browser_helpers import WAIT_MS, screen_point
 from tests.editor_world import add_houses
 
@@ -121,3 +123,85 @@ def test_planner_edits_and_applies_a_plan(map_server, browser_session) -> None:
     session.screenshot("live_map_after_apply")
     assert session.foreign_requests() == []
     assert session.console_errors == []
+
+
+def _grid_of_point(page, lon: float, lat: float) -> str:
+    return page.evaluate(
+        """([lon, lat]) => {
+            const s = window.wangge.state;
+            let best = -1, dist = Infinity;
+            s.centres.forEach(([x, y], i) => {
+                const d = (x - lon) ** 2 + (y - lat) ** 2;
+                if (d < dist) { dist = d; best = i; }
+            });
+            return s.draft.grid[best];
+        }""",
+        [lon, lat],
+    )
+
+
+def test_brush_lock_conflict_import_and_english(map_server, browser_session, tmp_path) -> None:
+    add_houses(map_server.database_url)
+    with connect(map_server.database_url) as conn:
+        plan_id = store.create_plan(
+            conn, COMMUNITY_A, "现状", "planner", store.current_grids(conn, COMMUNITY_A)
+        )
+    session = browser_session(map_server.url)
+    session.login("planner")
+    page = session.page
+    page.goto(f"{map_server.url}/plan?plan={plan_id}")
+    session.wait_until_ready()
+    page.wait_for_selector("#grid-rows tr", timeout=WAIT_MS)
+
+    # The current grids hold ~1,600 households each: both are problems.
+    page.click("#next-problem")
+    assert page.evaluate("window.wangge.state.active") == GRID_A1
+    assert "户数过多" in page.inner_text("#banner-text")
+    page.evaluate("void window.wangge.map.fitBounds([[40.60, 109.80], [40.62, 109.82]])")
+
+    # Brush along the southern row: three buildings of 001 join 002.
+    row = [(109.801, 40.6015), (109.803, 40.6015), (109.805, 40.6015)]
+    assert {_grid_of_point(page, *p) for p in row} == {GRID_A1}
+    page.click(f'#grid-rows tr[data-code="{GRID_A2}"] td.households')
+    page.click('button[data-mode="brush"]')
+    x0, y0 = screen_point(session, 109.8003, 40.6015)
+    x1, y1 = screen_point(session, 109.8052, 40.6015)
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    page.mouse.move(x1, y1, steps=25)
+    page.mouse.up()
+    assert {_grid_of_point(page, *p) for p in row} == {GRID_A2}
+
+    # A locked grid gives nothing away.
+    page.check(f'#grid-rows tr[data-code="{GRID_A2}"] input[type="checkbox"]')
+    page.click('button[data-mode="click"]')
+    page.click(f'#grid-rows tr[data-code="{GRID_A1}"] td.households')
+    page.mouse.click(*screen_point(session, *row[0]))
+    assert _grid_of_point(page, *row[0]) == GRID_A2
+    page.uncheck(f'#grid-rows tr[data-code="{GRID_A2}"] input[type="checkbox"]')
+
+    # Someone else saves meanwhile: saving says so and offers to reload.
+    with connect(map_server.database_url) as conn:
+        conn.execute("UPDATE grid_plan SET version = version + 1 WHERE id = %s", (plan_id,))
+    page.click("#save")
+    page.wait_for_selector("#reload:not([hidden])", timeout=WAIT_MS)
+    assert "其他人已保存" in page.inner_text("#banner-text")
+    page.click("#reload")
+    page.wait_for_function("!window.wangge.state.dirty && window.wangge.state.version === 2")
+    assert _grid_of_point(page, *row[0]) == GRID_A1  # the server's draft again
+
+    # Export GeoJSON and import it back.
+    with page.expect_download() as download:
+        page.click("#export-geojson")
+    path = tmp_path / "plan.geojson"
+    download.value.save_as(path)
+    page.set_input_files("#import", str(path))
+    page.wait_for_function("window.wangge.state.version === 3", timeout=WAIT_MS)
+    assert "已导入" in page.inner_text("#banner-text")
+
+    page.click("#lang-toggle")
+    assert page.inner_text("#save") == "Save draft"
+    assert "2 grids" in page.inner_text("#summary")
+    assert session.foreign_requests() == []
+    # Chromium logs the refused save (409) itself; nothing else may go wrong.
+    assert [e for e in session.console_errors if "409 (Conflict)" not in e] == []
