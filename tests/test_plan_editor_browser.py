@@ -157,7 +157,9 @@ def test_brush_lock_conflict_import_and_english(map_server, browser_session, tmp
     page.click("#next-problem")
     assert page.evaluate("window.wangge.state.active") == GRID_A1
     assert "户数过多" in page.inner_text("#banner-text")
-    page.evaluate("void window.wangge.map.fitBounds([[40.60, 109.80], [40.62, 109.82]])")
+    page.evaluate(
+        "void window.wangge.map.fitBounds([[40.60, 109.80], [40.62, 109.82]], { animate: false })"
+    )
 
     # Brush along the southern row: three buildings of 001 join 002.
     row = [(109.801, 40.6015), (109.803, 40.6015), (109.805, 40.6015)]

@@ -15,23 +15,26 @@ const POLL_MS = 300;
 const $ = (id) => document.getElementById(id);
 
 let resolveReady;
-const wangge = { ready: new Promise((resolve) => { resolveReady = resolve; }), moveTimes: [] };
+const wangge = {
+  ready: new Promise((resolve) => { resolveReady = resolve; }), moveTimes: [], moveUiTimes: [],
+};
 window.wangge = wangge;
 
 const state = {
   planId: config.plan_id, data: null, draft: null, version: 0, layers: [], centres: [],
   active: null, mode: 'click', undo: [], redo: [], dirty: false, problemAt: -1,
-  gridLayer: null, currentMap: null, brushing: false, lasso: null,
+  gridLayer: null, currentMap: null, brushing: false, lasso: null, colours: new Map(), rows: new Map(),
 };
 
 // One canvas for every layer (preferCanvas): a second canvas on top would take the clicks.
 const map = L.map('map', { preferCanvas: true, zoomControl: true });
 wangge.map = map;
 
+/** A grid's colour: fixed the first time the grid is seen, so moves never recolour others. */
 function colour(code) {
-  const codes = state.draft.codes();
-  const at = codes.indexOf(code);
-  return code === null ? '#9aa0a6' : PALETTE[(at < 0 ? 0 : at) % PALETTE.length];
+  if (code === null) return '#9aa0a6';
+  if (!state.colours.has(code)) state.colours.set(code, PALETTE[state.colours.size % PALETTE.length]);
+  return state.colours.get(code);
 }
 
 function banner(text, kind = 'error', reload = false) {
@@ -114,12 +117,14 @@ async function loadDraft() {
   });
   drawGrids(data.grids);
   L.geoJSON(data.community, { style: { color: '#202124', weight: 2, fill: false }, interactive: false }).addTo(map);
-  map.fitBounds(L.geoJSON(data.community).getBounds());
+  // Not animated: the page is ready (and screen positions hold) once the view is set.
+  map.fitBounds(L.geoJSON(data.community).getBounds(), { animate: false });
   $('edit-tools').hidden = false;
   for (const fmt of ['geojson', 'zip', 'xlsx', 'html']) {
     $(`export-${fmt}`).href = `/api/plans/${state.planId}/export.${fmt}`;
   }
   $('community').value = data.plan.community_code;
+  for (const code of state.draft.codes()) colour(code);
   recolour();
   renderPanel();
   if (data.plan.status !== 'draft') banner(t('plan.not_draft'), 'ok');
@@ -137,43 +142,65 @@ function recolour(indices = null) {
   for (const i of all) state.layers[i].setStyle({ fillColor: colour(state.draft.grid[i]) });
 }
 
-function renderPanel() {
-  const { draft } = state;
-  const codes = draft.codes();
-  const problems = draft.problems();
+function renderSummary() {
+  const codes = state.draft.codes();
   $('summary').textContent = t('plan.summary', {
-    grids: codes.length, problems: problems.length, version: state.version,
+    grids: codes.length, problems: state.draft.problems().length, version: state.version,
   }) + (state.dirty ? ` · ${t('plan.unsaved')}` : '');
-  fill($('grid-rows'), ...codes.map((code) => {
-    const problem = draft.problem(code);
-    const lock = h('input', { type: 'checkbox', checked: draft.locked.has(code), dataset: { code } });
-    lock.addEventListener('change', () => {
-      if (lock.checked) draft.locked.add(code); else draft.locked.delete(code);
-      state.dirty = true;
-      renderPanel();
-    });
-    return h('tr', {
-      class: `${problem ? 'bad' : ''} ${state.active === code ? 'active' : ''}`,
-      dataset: { code },
-      onclick: (event) => { if (event.target !== lock) selectGrid(code); },
-    },
-    h('td', {}, h('span', { class: 'swatch', style: `background:${colour(code)}` }), code.slice(12)),
-    h('td', { class: 'households' }, String(draft.totals.get(code))),
-    h('td', { class: 'state' }, problem ? t(problem) : t('plan.ok')),
-    h('td', {}, lock));
-  }));
   $('undo').disabled = state.undo.length === 0;
   $('redo').disabled = state.redo.length === 0;
 }
 
+function renderRow(code) {
+  const { draft } = state;
+  const problem = draft.problem(code);
+  const lock = h('input', { type: 'checkbox', checked: draft.locked.has(code), dataset: { code } });
+  lock.addEventListener('change', () => {
+    if (lock.checked) draft.locked.add(code); else draft.locked.delete(code);
+    state.dirty = true;
+    renderSummary();
+  });
+  return h('tr', {
+    class: `${problem ? 'bad' : ''} ${state.active === code ? 'active' : ''}`,
+    dataset: { code },
+    onclick: (event) => { if (event.target !== lock) selectGrid(code); },
+  },
+  h('td', {}, h('span', { class: 'swatch', style: `background:${colour(code)}` }), code.slice(12)),
+  h('td', { class: 'households' }, String(draft.totals.get(code))),
+  h('td', { class: 'state' }, problem ? t(problem) : t('plan.ok')),
+  h('td', {}, lock));
+}
+
+/** The whole grid table (after loading, language changes, grids appearing or emptying). */
+function renderPanel() {
+  state.rows = new Map(state.draft.codes().map((code) => [code, renderRow(code)]));
+  fill($('grid-rows'), ...state.rows.values());
+  renderSummary();
+}
+
+/** Only the rows of ``codes`` (the grids a move touched); the whole table if one is new or empty. */
+function renderRows(codes) {
+  if (codes.some((code) => !state.rows.has(code) || state.draft.members.get(code).size === 0)) {
+    renderPanel();
+    return;
+  }
+  for (const code of codes) {
+    const row = renderRow(code);
+    state.rows.get(code).replaceWith(row);
+    state.rows.set(code, row);
+  }
+  renderSummary();
+}
+
 function selectGrid(code, zoom = false) {
+  const before = state.active;
   state.active = code;
   if (zoom) {
     const members = [...state.draft.members.get(code)];
     const bounds = L.latLngBounds(members.map((i) => state.layers[i].getBounds()));
-    map.fitBounds(bounds, { maxZoom: 17 });
+    map.fitBounds(bounds, { maxZoom: 17, animate: false });
   }
-  renderPanel();
+  renderRows([...new Set([before, code].filter((c) => c !== null && state.rows.has(c)))]);
 }
 
 // ---- moving buildings --------------------------------------------------------------
@@ -189,9 +216,15 @@ function move(changes) {
   state.redo = [];
   state.dirty = true;
   recolour(step.map(([i]) => i));
-  renderPanel();
+  renderRows(touchedBy(step));
   $('timing').textContent = t('plan.move_time', { n: step.length, ms: ms.toFixed(2) });
+  // With the map restyled and the grid table rebuilt (the browser paints after this).
+  wangge.moveUiTimes.push(performance.now() - started);
   return step;
+}
+
+function touchedBy(step) {
+  return [...new Set(step.flatMap(([, from, to]) => [from, to]).filter((c) => c !== null))];
 }
 
 function clickBuilding(i) {
@@ -211,7 +244,6 @@ function replay(step, backwards) {
   state.draft.apply(step.map(([i, from, to]) => [i, backwards ? from : to]));
   recolour(step.map(([i]) => i));
   state.dirty = true;
-  renderPanel();
 }
 
 function undo() {
@@ -219,7 +251,7 @@ function undo() {
   if (!step) return;
   replay(step, true);
   state.redo.push(step);
-  renderPanel();
+  renderRows(touchedBy(step));
 }
 
 function redo() {
@@ -227,7 +259,7 @@ function redo() {
   if (!step) return;
   replay(step, false);
   state.undo.push(step);
-  renderPanel();
+  renderRows(touchedBy(step));
 }
 
 function setMode(mode) {
@@ -397,7 +429,8 @@ async function start() {
   map.setView([40.6, 109.8], 12);
   if (state.planId) await loadDraft();
   wangge.state = state;
-  wangge.buildingCentre = (id) => state.centres[state.data.buildings.findIndex((b) => b.id === id)];
+  // For tests and benchmarks: the same move a click or lasso makes ([index, grid] pairs).
+  wangge.move = (changes) => move(changes).length;
 }
 
 start().then(resolveReady, (error) => { banner(error.message); resolveReady(); });
