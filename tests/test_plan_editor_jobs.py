@@ -8,7 +8,9 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
+from api import plan_jobs
 from gis.db import connect
+from gis.redistrict.search import Cancelled
 from tests.api_world import COMMUNITY_A, COMMUNITY_B, STREET, api_client, login
 from tests.editor_world import HOUSEHOLDS, add_houses
 
@@ -124,6 +126,38 @@ def test_cancel_stops_a_job(client: TestClient, houses, database_url: str) -> No
         assert conn.execute("SELECT count(*) FROM grid_plan").fetchone()[0] == 0
     finished = client.delete(f"/api/plans/propose/{started['id']}", headers=planner)
     assert finished.status_code == 409
+
+
+def test_progress_is_reported_and_cancel_stops_a_running_job(
+    client: TestClient, houses, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The engine replaced by one that reports half its partition done, then waits for
+    the cancel check to say stop (as the real search loops do)."""
+
+    def waiting_engine(inputs, options, progress, cancel):  # noqa: ANN001, ANN202
+        progress("partition", 0.5)
+        deadline = time.monotonic() + DEADLINE_S
+        while not cancel():
+            assert time.monotonic() < deadline, "never cancelled"
+            time.sleep(0.01)
+        raise Cancelled
+
+    monkeypatch.setattr(plan_jobs, "PROGRESS_EVERY_S", 0.0)
+    monkeypatch.setattr(plan_jobs, "propose", waiting_engine)
+    planner = login(client, "planner")
+    started = client.post(
+        "/api/plans/propose", json={"community_code": COMMUNITY_A}, headers=planner
+    ).json()
+    running = wait_job(client, planner, started["id"], {"running"})
+    deadline = time.monotonic() + DEADLINE_S
+    while running["stage"] != "partition":
+        assert time.monotonic() < deadline, running
+        running = client.get(f"/api/plans/propose/{started['id']}", headers=planner).json()
+    assert running["fraction"] == 0.5
+    assert running["stage_text"] == {"zh": "划分网格", "en": "partitioning"}
+    assert client.delete(f"/api/plans/propose/{started['id']}", headers=planner).status_code == 200
+    job = wait_job(client, planner, started["id"], {"cancelled", "failed", "done"})
+    assert job["status"] == "cancelled", job
 
 
 def test_a_job_open_at_restart_is_reported_failed(database_url: str, world, tmp_path) -> None:
