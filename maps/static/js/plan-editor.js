@@ -308,6 +308,7 @@ function nextProblem() {
 async function fixGrid() {
   if (state.active === null) return;
   const started = performance.now();
+  banner(t('plan.fixing'), 'ok');
   const body = {
     grid: state.active,
     assignment: state.draft.assignment(state.data.buildings),
@@ -317,6 +318,7 @@ async function fixGrid() {
   const index = new Map(state.data.buildings.map((b, i) => [String(b.id), i]));
   move(Object.entries(result.changed).map(([id, code]) => [index.get(id), code]));
   wangge.lastFixMs = performance.now() - started;
+  banner('');
   $('timing').textContent = t('plan.fix_time', { ms: Math.round(wangge.lastFixMs) });
 }
 
@@ -328,6 +330,8 @@ async function save() {
     assignment: state.draft.assignment(state.data.buildings),
     locked: [...state.draft.locked],
   };
+  banner(t('plan.saving'), 'ok');
+  $('save').disabled = true;
   try {
     const saved = await sendJSON('PUT', `/api/plans/${state.planId}/assignment`, body, idempotent());
     state.version = saved.version;
@@ -338,6 +342,8 @@ async function save() {
   } catch (error) {
     if (error instanceof ApiError && error.status === 409) banner(t('plan.conflict'), 'error', true);
     else banner(error.message);
+  } finally {
+    $('save').disabled = false;
   }
 }
 
