@@ -97,9 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         await asyncio.to_thread(pool.open, True)
         await asyncio.to_thread(_fail_orphan_jobs, pool)
-        app.state.plan_jobs = PlanJobs(
-            settings.database_url, settings.plan_job_workers, settings.redistrict_hull_buffer_m
-        )
+        app.state.plan_jobs = PlanJobs(settings)
         hub = LiveHub(settings.database_url, app.state.layer_cache)
         app.state.pool, app.state.hub = pool, hub
         background = [asyncio.create_task(hub.run(), name="live-hub")]

@@ -36,6 +36,7 @@ from gis.redistrict_apply.community import (
     fit_to_community,
 )
 from gis.redistrict_apply.validate import PlanGrid
+from gis.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -70,9 +71,12 @@ def fail_orphans(conn: psycopg.Connection) -> int:
 class PlanJobs:
     """The worker threads of one API process."""
 
-    def __init__(self, database_url: str, workers: int, hull_buffer_m: float) -> None:
-        self.database_url = database_url
-        self.hull_buffer_m = hull_buffer_m
+    def __init__(self, settings: Settings) -> None:
+        self.database_url = settings.database_url
+        self.hull_buffer_m = settings.redistrict_hull_buffer_m
+        self.road_factor = settings.redistrict_road_factor
+        self.sample_step_m = settings.redistrict_sample_step_m
+        workers = settings.plan_job_workers
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="plan-job")
         self._cancel: dict[int, threading.Event] = {}
         self._lock = threading.Lock()
@@ -97,7 +101,7 @@ class PlanJobs:
     def _run(self, job_id: int) -> None:
         try:
             with connect(self.database_url, autocommit=True) as conn:
-                job = _wait_for_row(conn, job_id)
+                job = _wait_for_row(conn, job_id, self._cancel[job_id])
                 if job is None:
                     return
                 self._propose(conn, job_id, job)
@@ -153,6 +157,8 @@ class PlanJobs:
                     seed=params["seed"],
                     community_code=code,
                     stay_close=params["stay_close"],
+                    road_factor=self.road_factor,
+                    sample_step_m=self.sample_step_m,
                 )
                 plan = propose(
                     inputs,
@@ -210,17 +216,19 @@ class PlanJobs:
         return {"community_code": code, "plan_id": plan_id, "metrics": metrics}
 
 
-def _wait_for_row(conn: psycopg.Connection, job_id: int) -> tuple | None:
-    """(created_by, params) once the request that made the job has committed it."""
+def _wait_for_row(conn: psycopg.Connection, job_id: int, stop: threading.Event) -> tuple | None:
+    """(created_by, params) once the request that made the job has committed it (None if
+    it never does — the request failed — or the API is shutting down)."""
     deadline = time.monotonic() + ROW_WAIT_S
-    while time.monotonic() < deadline:
+    while True:
         row = conn.execute(
             "SELECT created_by, params, status FROM plan_job WHERE id = %s", (job_id,)
         ).fetchone()
         if row is not None:
             return (row[0], row[1]) if row[2] == "queued" else None
-        time.sleep(0.05)
-    return None
+        if stop.is_set() or time.monotonic() > deadline:
+            return None
+        stop.wait(0.05)
 
 
 def _finish(
