@@ -190,3 +190,26 @@ def test_html_export_opens_offline(client: TestClient, draft) -> None:
     assert re.findall(r"<script[^>]+src=", text) == []
     assert re.findall(r"<link[^>]+href=[\"']?https?://", text) == []
     assert re.findall(r"@import\s+url\([\"']?https?://", text) == []
+
+
+def test_workers_preview_follows_households_and_overrides_apply(client: TestClient, draft) -> None:
+    planner, plan_id = draft
+    moves = client.get(f"/api/plans/{plan_id}/workers", headers=planner).json()
+    assert {(m["worker_id"], m["role"], m["from"]) for m in moves} == {
+        ("w_a1", "full_time", f"{COMMUNITY_A}001"),
+        ("head_a", "grid_head", f"{COMMUNITY_A}001"),
+        ("w_a2", "full_time", f"{COMMUNITY_A}002"),
+    }
+    assert all(m["to"] and m["name"] for m in moves)
+    plan = client.get(f"/api/plans/{plan_id}", headers=planner).json()
+    assert plan["version"] == 1  # the preview wrote nothing
+    # The planner sends every worker to the last grid instead.
+    last = plan["grids"]["features"][-1]["properties"]["code"]
+    chosen = {last: [{"worker_id": m["worker_id"], "role": m["role"]} for m in moves]}
+    applied = client.post(
+        f"/api/plans/{plan_id}/apply",
+        json={"valid_from": "2026-06-01", "assignments": chosen},
+        headers=planner,
+    )
+    assert applied.status_code == 200, applied.text
+    assert {m["to"] for m in applied.json()["assignments_moved"]} == {last}

@@ -105,11 +105,17 @@ def test_planner_edits_and_applies_a_plan(map_server, browser_session) -> None:
 
     page.click("#save")
     page.wait_for_function("!window.wangge.state.dirty", timeout=WAIT_MS)
+    # The planner sends 网格员甲二 (w_a2) to the last grid instead of where it would go.
+    last = max(fixed)
+    page.wait_for_selector('#worker-rows select[data-worker="w_a2"]')
+    page.select_option('#worker-rows select[data-worker="w_a2"]', last)
     page.fill("#valid-from", "2026-06-01")
     page.click("#apply")
     page.wait_for_function("window.wangge.applied !== undefined", timeout=WAIT_MS)
     created = [g["code"] for g in page.evaluate("window.wangge.applied.grids_created")]
     assert set(created) == set(fixed)
+    moved = page.evaluate("window.wangge.applied.assignments_moved")
+    assert {"worker_id": "w_a2", "role": "full_time", "from": GRID_A2, "to": last} in moved
     session.screenshot("applied")
 
     page.goto(f"{map_server.url}/map")
@@ -198,8 +204,10 @@ def test_brush_lock_conflict_import_and_english(map_server, browser_session, tmp
     path = tmp_path / "plan.geojson"
     download.value.save_as(path)
     page.set_input_files("#import", str(path))
-    page.wait_for_function("window.wangge.state.version === 3", timeout=WAIT_MS)
-    assert "已导入" in page.inner_text("#banner-text")
+    page.wait_for_function(
+        "document.getElementById('banner-text').textContent.includes('已导入')", timeout=WAIT_MS
+    )
+    assert page.evaluate("window.wangge.state.version") == 3
 
     page.click("#lang-toggle")
     assert page.inner_text("#save") == "Save draft"

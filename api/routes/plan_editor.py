@@ -24,6 +24,7 @@ from gis.redistrict.propose import ProposeOptions
 from gis.redistrict.targets import Targets
 from gis.redistrict_apply import store
 from gis.redistrict_apply.community import CommunityModel, CommunityUnknown
+from gis.redistrict_apply.preview import worker_moves
 from gis.settings import Settings
 
 router = APIRouter(prefix="/api/plans", tags=["plans 规划"])
@@ -127,6 +128,15 @@ def editor_data(
         },
         "community": json.loads(shapely.to_geojson(outline)),
     }
+
+
+@router.get("/{plan_id}/workers")
+def workers(plan_id: int, conn: Conn, user: CurrentUser) -> list[dict]:
+    """Where each current worker assignment would go if the draft were applied now
+    (``to`` null: it would end); the editor lets the planner change them before applying."""
+    require_planner(user)
+    plan = plan_row(conn, user, plan_id)
+    return worker_moves(conn, plan["community_code"], store.plan_grids(conn, plan_id))
 
 
 @router.put("/{plan_id}/assignment")

@@ -61,8 +61,10 @@ export function sendJSON(method, url, body, headers = {}) {
   });
 }
 
-export function postForm(url, formData) {
-  return request(url, { method: 'POST', headers: { 'X-CSRF-Token': csrfToken() }, body: formData });
+export function postForm(url, formData, headers = {}) {
+  return request(url, {
+    method: 'POST', headers: { 'X-CSRF-Token': csrfToken(), ...headers }, body: formData,
+  });
 }
 
 /** ``minx,miny,maxx,maxy`` of Leaflet bounds, clamped to valid WGS84. */

@@ -127,7 +127,36 @@ async function loadDraft() {
   for (const code of state.draft.codes()) colour(code);
   recolour();
   renderPanel();
+  await loadWorkers();
   if (data.plan.status !== 'draft') banner(t('plan.not_draft'), 'ok');
+}
+
+/** Where the workers go on apply (the server's choice), each changeable to any saved grid. */
+async function loadWorkers() {
+  state.workers = await getJSON(`/api/plans/${state.planId}/workers`);
+  state.workersChanged = false;
+  const codes = state.data.grids.features.map((f) => f.properties.code);
+  fill($('worker-rows'), ...state.workers.map((w) => {
+    const choice = h('select', { dataset: { worker: w.worker_id, role: w.role } },
+      h('option', { value: '' }, t('plan.worker_ends')),
+      ...codes.map((code) => h('option', { value: code, selected: code === w.to }, code.slice(12))));
+    choice.addEventListener('change', () => {
+      w.to = choice.value || null;
+      state.workersChanged = true;
+    });
+    return h('tr', {}, h('td', {}, `${w.name ?? w.worker_id} · ${t(`role.${w.role}`)}`),
+      h('td', {}, w.from ? `${w.from.slice(12)} →` : '→'), h('td', {}, choice));
+  }));
+}
+
+/** The planner's worker choices as the apply's overrides: every grid's full list. */
+function workerOverrides() {
+  if (!state.workersChanged) return undefined;
+  const out = {};
+  for (const w of state.workers) {
+    if (w.to) (out[w.to] ??= []).push({ worker_id: w.worker_id, role: w.role });
+  }
+  return out;
 }
 
 function drawGrids(collection) {
@@ -337,6 +366,8 @@ async function save() {
     state.version = saved.version;
     state.dirty = false;
     drawGrids(saved.grids);
+    state.data.grids = saved.grids;
+    await loadWorkers();
     banner(t('plan.saved', { version: saved.version }), 'ok');
     renderPanel();
   } catch (error) {
@@ -353,7 +384,7 @@ async function importFile() {
   const form = new FormData();
   form.append('file', file);
   try {
-    await postForm(`/api/plans/${state.planId}/import?version=${state.version}`, form);
+    await postForm(`/api/plans/${state.planId}/import?version=${state.version}`, form, idempotent());
     await loadDraft();
     banner(t('plan.imported'), 'ok');
   } catch (error) {
@@ -373,7 +404,7 @@ async function applyPlan() {
     return;
   }
   try {
-    const result = await sendJSON('POST', `/api/plans/${state.planId}/apply`, { valid_from: validFrom }, idempotent());
+    const result = await sendJSON('POST', `/api/plans/${state.planId}/apply`, { valid_from: validFrom, assignments: workerOverrides() }, idempotent());
     banner(t('plan.applied', { grids: result.grids_created.length, date: validFrom }), 'ok');
     wangge.applied = result;
   } catch (error) {
