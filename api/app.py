@@ -22,6 +22,7 @@ from api.grid_layer import GridLayerCache
 from api.idempotency import IdempotencyMiddleware
 from api.layer_cache import GZIP_LEVEL
 from api.live import LiveHub
+from api.plan_jobs import PlanJobs, fail_orphans
 from api.reminders import reminder_loop
 from api.responses import OrjsonResponse
 from api.routes import (
@@ -35,6 +36,10 @@ from api.routes import (
     map_pages,
     open311,
     people,
+    plan_editor,
+    plan_files,
+    plan_jobs,
+    plan_pages,
     plans,
     reports,
     stream,
@@ -45,6 +50,7 @@ from api.routes import (
 )
 from api.security_headers import SecurityHeaders
 from gis.db import libpq_dsn
+from gis.redistrict_apply.community import ModelCache
 from gis.settings import Settings, get_settings, require_safe_secrets
 from gis.workorders import IllegalTransition
 
@@ -70,6 +76,12 @@ async def _illegal_transition(request: Request, exc: IllegalTransition) -> Orjso
     )
 
 
+def _fail_orphan_jobs(pool: ConnectionPool) -> None:
+    """Propose jobs left open by a process that is gone are failed (api.plan_jobs)."""
+    with pool.connection() as conn:
+        fail_orphans(conn)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The app; refuses (InsecureSettings) default secrets outside development."""
     settings = settings or get_settings()
@@ -85,6 +97,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             name="wangge-api",
         )
         await asyncio.to_thread(pool.open, True)
+        await asyncio.to_thread(_fail_orphan_jobs, pool)
+        app.state.plan_jobs = PlanJobs(settings)
         hub = LiveHub(settings.database_url, app.state.layer_cache)
         app.state.pool, app.state.hub = pool, hub
         background = [asyncio.create_task(hub.run(), name="live-hub")]
@@ -96,6 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             for task in background:
                 task.cancel()
             await asyncio.gather(*background, return_exceptions=True)
+            await asyncio.to_thread(app.state.plan_jobs.shutdown)
             await asyncio.to_thread(pool.close)
 
     app = FastAPI(
@@ -128,6 +143,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders)
     app.state.settings = settings
     app.state.layer_cache = GridLayerCache()
+    app.state.plan_models = ModelCache()
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(IllegalTransition, _illegal_transition)
     for module in (
@@ -138,6 +154,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         workflow,
         people,
         plans,
+        plan_jobs,
+        plan_editor,
+        plan_files,
+        plan_pages,
         devices,
         events,
         open311,

@@ -989,3 +989,30 @@ class WatchOutcome(Base):
     actor: Mapped[str] = mapped_column(Text, nullable=False)
     created_at: Mapped[datetime] = _created()
     applied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+PLAN_JOB_STATUSES = ("queued", "running", "done", "failed", "cancelled")
+
+
+class PlanJob(Base):
+    """A propose job of the API (POST /api/plans/propose): its progress, cancel flag and
+    result (the draft plans made); a job open when the API starts again is marked failed."""
+
+    __tablename__ = "plan_job"
+    __table_args__ = (
+        CheckConstraint(_in("status", PLAN_JOB_STATUSES), name="plan_job_status"),
+        Index("plan_job_open", "status"),
+    )
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    area_code: Mapped[str] = mapped_column(String(12), nullable=False)
+    """The community (12 digits) or street (9 digits) proposed for."""
+    created_by: Mapped[str] = mapped_column(Text, nullable=False)
+    params: Mapped[dict] = mapped_column(JSONB, nullable=False, server_default="{}")
+    status: Mapped[str] = mapped_column(Text, nullable=False, server_default="queued")
+    stage: Mapped[str] = mapped_column(Text, nullable=False, server_default="queued")
+    fraction: Mapped[float] = mapped_column(Float, nullable=False, server_default="0")
+    result: Mapped[dict | None] = mapped_column(JSONB)
+    error: Mapped[str | None] = mapped_column(Text)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = _created()

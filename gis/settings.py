@@ -330,6 +330,8 @@ class Settings(BaseSettings):
     redistrict_hull_buffer_m: float = 30.0
     redistrict_road_factor: float = 0.2
     redistrict_sample_step_m: float = 8.0
+    # Propose jobs of the API (POST /api/plans/propose): engine runs at once per API process.
+    plan_job_workers: int = 1
 
     # Residents' reports (居民随手拍, Open311 POST requests.json; api/resident_reports.py,
     # docs/residents.md). Rate limits count accepted reports per client address and per

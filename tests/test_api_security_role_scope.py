@@ -114,6 +114,8 @@ def _probe_urls(world: World) -> list[str]:
         "name": "0" * 32 + ".png",
         "upload_id": "00000000-0000-4000-8000-000000000000",
         "plan_id": 1,
+        "job_id": 1,
+        "fmt": "geojson",
         "token": "0" * 43,
     }
     urls = []

@@ -58,12 +58,12 @@ class PlanApply(BaseModel):
     )
 
 
-def _planner(user: User) -> None:
+def require_planner(user: User) -> None:
     if user.role not in PLANNING_ROLES:
         raise Forbidden("仅规划员和管理员可操作规划方案 (only planners and admins use plans)")
 
 
-def _community_geom(conn: Conn, user: User, code: str) -> shapely.Geometry:
+def community_geom(conn: Conn, user: User, code: str) -> shapely.Geometry:
     where = scope_where(user, Subject.COMMUNITY).add("community.code = %(code)s", code=code)
     row = conn.execute(
         f"SELECT ST_AsBinary(community.geom) FROM community WHERE {where.sql}", where.params
@@ -73,7 +73,7 @@ def _community_geom(conn: Conn, user: User, code: str) -> shapely.Geometry:
     return shapely.from_wkb(row[0])
 
 
-def _plan_row(conn: Conn, user: User, plan_id: int) -> dict:
+def plan_row(conn: Conn, user: User, plan_id: int) -> dict:
     row = (
         conn.cursor(row_factory=dict_row)
         .execute("SELECT * FROM grid_plan WHERE id = %s", (plan_id,))
@@ -81,7 +81,7 @@ def _plan_row(conn: Conn, user: User, plan_id: int) -> dict:
     )
     if row is None:
         raise NotFound(f"方案 {plan_id} 不存在 (plan not found)")
-    _community_geom(conn, user, row["community_code"])
+    community_geom(conn, user, row["community_code"])
     return row
 
 
@@ -117,8 +117,8 @@ def _summary(row: dict) -> dict:
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_plan(body: PlanCreate, conn: Conn, user: CurrentUser) -> dict:
     """A draft from posted grid polygons, or from the community's current grids."""
-    _planner(user)
-    _community_geom(conn, user, body.community_code)
+    require_planner(user)
+    community_geom(conn, user, body.community_code)
     if not body.target_min <= body.target <= body.target_max:
         raise Unprocessable("应满足 target_min ≤ target ≤ target_max (targets out of order)")
     grids = (
@@ -139,10 +139,10 @@ def list_plans(
     community_code: Annotated[str | None, Query(pattern=r"^[0-9]{12}$")] = None,
 ) -> list[dict]:
     """The plans of one community, or of every community in the user's scope."""
-    _planner(user)
+    require_planner(user)
     where = scope_where(user, Subject.COMMUNITY)
     if community_code is not None:
-        _community_geom(conn, user, community_code)
+        community_geom(conn, user, community_code)
         where = where.add("community.code = %(code)s", code=community_code)
     rows = (
         conn.cursor(row_factory=dict_row)
@@ -161,8 +161,14 @@ def list_plans(
 def plan_detail(plan_id: int, conn: Conn, user: CurrentUser) -> dict:
     """The plan with its grids as a GeoJSON FeatureCollection (households, buildings,
     assignments as properties) and its metrics."""
-    _planner(user)
-    plan = _summary(_plan_row(conn, user, plan_id))
+    require_planner(user)
+    plan = _summary(plan_row(conn, user, plan_id))
+    plan["grids"] = grid_features(conn, plan_id)
+    return plan
+
+
+def grid_features(conn: Conn, plan_id: int) -> dict:
+    """The plan's grids as a FeatureCollection (code, households, buildings, assignments)."""
     features = conn.execute(
         "SELECT json_build_object('type', 'Feature', 'id', code, "
         "'geometry', ST_AsGeoJSON(geom, 7)::json, 'properties', json_build_object("
@@ -170,23 +176,19 @@ def plan_detail(plan_id: int, conn: Conn, user: CurrentUser) -> dict:
         "'assignments', assignments)) FROM grid_plan_grid WHERE plan_id = %s ORDER BY code",
         (plan_id,),
     ).fetchall()
-    plan["grids"] = {"type": "FeatureCollection", "features": [f[0] for f in features]}
-    return plan
+    return {"type": "FeatureCollection", "features": [f[0] for f in features]}
 
 
 @router.put("/{plan_id}")
 def update_plan(plan_id: int, body: PlanUpdate, conn: Conn, user: CurrentUser) -> dict:
     """Replace a draft's grids; ``version`` must be the one read (else 409)."""
-    _planner(user)
-    plan = _plan_row(conn, user, plan_id)
+    require_planner(user)
+    plan = plan_row(conn, user, plan_id)
     try:
         grids = _grids(body.grids)
         version = store.replace_grids(conn, plan_id, body.version, grids)
     except store.StaleVersion as exc:
-        raise Conflict(
-            f"方案已被修改或已应用 (plan is at version {plan['version']}, status "
-            f"{plan['status']}; you sent version {body.version}): 请重新读取 reload it"
-        ) from exc
+        raise stale(plan, body.version) from exc
     audit.record(
         conn,
         user.username,
@@ -201,9 +203,9 @@ def update_plan(plan_id: int, body: PlanUpdate, conn: Conn, user: CurrentUser) -
 @router.post("/{plan_id}/validate")
 def validate(plan_id: int, conn: Conn, user: CurrentUser, settings: AppSettings) -> dict:
     """Every problem of the plan's grids, per grid, in Chinese and English."""
-    _planner(user)
-    plan = _plan_row(conn, user, plan_id)
-    community = _community_geom(conn, user, plan["community_code"])
+    require_planner(user)
+    plan = plan_row(conn, user, plan_id)
+    community = community_geom(conn, user, plan["community_code"])
     problems = validate_plan(
         plan["community_code"],
         community,
@@ -219,8 +221,8 @@ def apply(
 ) -> dict:
     """Apply a draft as new grid versions from ``valid_from``: what changed, or 422 with
     the reasons (nothing written)."""
-    _planner(user)
-    plan = _plan_row(conn, user, plan_id)
+    require_planner(user)
+    plan = plan_row(conn, user, plan_id)
     if plan["status"] != "draft":
         raise Conflict(f"方案状态为 {plan['status']}, 只能应用草稿 (only a draft can be applied)")
     valid_from = body.valid_from
@@ -244,6 +246,15 @@ def apply(
     except store.StaleVersion as exc:
         raise Conflict("方案已被应用 (the plan was applied meanwhile)") from exc
     return result.as_dict()
+
+
+def stale(plan: dict, version: int) -> Conflict:
+    """409 for a write that named a version other than the plan's (or a plan no draft)."""
+    return Conflict(
+        f"方案已被他人保存或已应用 (someone else saved the plan: it is at version "
+        f"{plan['version']}, status {plan['status']}; you sent version {version}): "
+        "请重新读取 reload it"
+    )
 
 
 def _refused(exc: PlanRefused) -> OrjsonResponse:

@@ -181,3 +181,21 @@ def apply_draft(
         result = apply_plan(conn, row[0], grids, valid_from, actor, rules, plan_id)
         mark_applied(conn, plan_id, actor, result, datetime.now(valid_from.tzinfo))
     return result
+
+
+def lock_grids(conn: psycopg.Connection, plan_id: int, grid_codes: Sequence[str]) -> None:
+    """The buildings of ``grid_codes`` are locked (the editor keeps them where they are),
+    every other building of the plan is not."""
+    conn.execute(
+        "UPDATE grid_plan_building SET locked = grid_code = ANY(%s) WHERE plan_id = %s",
+        (list(grid_codes), plan_id),
+    )
+
+
+def building_grids(conn: psycopg.Connection, plan_id: int) -> dict[int, tuple[str, bool]]:
+    """Each building's (grid code, locked) in the plan."""
+    rows = conn.execute(
+        "SELECT building_id, grid_code, locked FROM grid_plan_building WHERE plan_id = %s",
+        (plan_id,),
+    ).fetchall()
+    return {r[0]: (r[1], r[2]) for r in rows}

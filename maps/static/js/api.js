@@ -52,8 +52,19 @@ export function postJSON(url, body) {
   });
 }
 
-export function postForm(url, formData) {
-  return request(url, { method: 'POST', headers: { 'X-CSRF-Token': csrfToken() }, body: formData });
+/** A JSON request with any method (PUT, DELETE, …), with the CSRF token and ``headers``. */
+export function sendJSON(method, url, body, headers = {}) {
+  return request(url, {
+    method,
+    headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrfToken(), ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+}
+
+export function postForm(url, formData, headers = {}) {
+  return request(url, {
+    method: 'POST', headers: { 'X-CSRF-Token': csrfToken(), ...headers }, body: formData,
+  });
 }
 
 /** ``minx,miny,maxx,maxy`` of Leaflet bounds, clamped to valid WGS84. */
