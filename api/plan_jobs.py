@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 import psycopg
 from psycopg.types.json import Jsonb
 
-from api import audit
+from gis import audit
 from gis.db import connect
 from gis.redistrict.propose import ProposeOptions, propose
 from gis.redistrict.search import Cancelled

@@ -14,10 +14,10 @@ import shapely
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from api import audit
 from api.deps import AppSettings, Conn, CurrentUser
 from api.errors import Unprocessable
 from api.routes.plans import community_geom, grid_features, plan_row, require_planner, stale
+from gis import audit
 from gis.crs import WGS84
 from gis.redistrict.local_fix import fix_grid
 from gis.redistrict.propose import ProposeOptions

@@ -9,11 +9,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, UploadFile
 from fastapi.responses import Response
 
-from api import audit
 from api.deps import AppSettings, Conn, CurrentUser
 from api.errors import Unprocessable
 from api.routes.plan_editor import community_model
 from api.routes.plans import grid_features, plan_row, require_planner, stale
+from gis import audit
 from gis.redistrict_apply import exports, store
 from gis.redistrict_apply.validate import PlanGrid
 from maps import STATIC_DIR

@@ -10,12 +10,12 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel, Field, model_validator
 
-from api import audit
 from api.deps import Conn, CurrentUser
 from api.errors import Conflict, NotFound
 from api.plan_jobs import PlanJobs, stage_text
 from api.routes.plans import community_geom, require_planner
 from api.scope import Subject, scope_where
+from gis import audit
 
 router = APIRouter(prefix="/api/plans/propose", tags=["plans 规划"])
 
