@@ -65,8 +65,14 @@ def not_logged_in() -> HTTPException:
 BearerToken = Annotated[str | None, Depends(_bearer)]
 
 
+RequestConnection = Depends(get_conn, scope="function")
+"""The request's connection, committed when the handler returns and BEFORE the response is
+sent (FastAPI's default "request" scope would commit after sending, so a client that reads
+right after a write could miss it)."""
+
+
 def current_user(
-    request: Request, conn: Annotated[psycopg.Connection, Depends(get_conn)], bearer: BearerToken
+    request: Request, conn: Annotated[psycopg.Connection, RequestConnection], bearer: BearerToken
 ) -> User:
     token = request_token(request, bearer)
     found = session_user(conn, token) if token else None
@@ -75,7 +81,7 @@ def current_user(
     return found[0]
 
 
-Conn = Annotated[psycopg.Connection, Depends(get_conn)]
+Conn = Annotated[psycopg.Connection, RequestConnection]
 CurrentUser = Annotated[User, Depends(current_user)]
 AppSettings = Annotated[Settings, Depends(get_settings)]
 AppLayerCache = Annotated[GridLayerCache, Depends(get_layer_cache)]

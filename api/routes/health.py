@@ -4,19 +4,17 @@ calendar reaches (for scripts, monitors and the admin)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
 
-import psycopg
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
-from api.deps import AppSettings, get_conn
+from api.deps import AppSettings, Conn
 from gis.work_calendar import coverage_warning, load_work_calendar
 
 router = APIRouter(tags=["health"])
 
 
 @router.get("/api/health")
-def health(conn: Annotated[psycopg.Connection, Depends(get_conn)], settings: AppSettings) -> dict:
+def health(conn: Conn, settings: AppSettings) -> dict:
     revision = conn.execute("SELECT version_num FROM alembic_version").fetchone()
     calendar = load_work_calendar(settings.work_calendar_path)
     today = datetime.now(UTC).astimezone(calendar.timezone).date()
