@@ -177,6 +177,10 @@ class Settings(BaseSettings):
     # 久未归 is raised only at night: out past the usual + margin in these local hours.
     watch_out_margin_h: float = 3.0
     watch_not_back_hours: tuple[int, int] = (0, 7)
+    # A resident who came back from a night out (not announced) within this many days
+    # does stay out overnight: 久未归 only once out past night_out_h (a day and a night).
+    watch_night_out_memory_days: float = 56.0
+    watch_night_out_h: float = 30.0
     watch_default_run_h: float = 3.0
     # An hour "uses water" from this many litres, and "runs water" (continuous flow) from
     # flow_min_l; electricity is in use above the learned standby + active_w, standby being

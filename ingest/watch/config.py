@@ -28,6 +28,8 @@ class WatchConfig:
     default_out_h: float
     out_margin_h: float
     not_back_hours: tuple[int, int]
+    night_out_memory_days: float
+    night_out_h: float
     default_run_h: float
     water_min_l: float
     flow_min_l: float

@@ -16,7 +16,7 @@ import numpy as np
 
 from ingest.watch.findings import KINDS
 
-LAYOUT_VERSION = 2
+LAYOUT_VERSION = 3
 RING = 8
 """Days of history kept per (signal, slot): a sliding window that forgets older routines."""
 FIRST_RING = 16
@@ -48,6 +48,8 @@ STATE_DTYPE = np.dtype(
         ("ema28", np.float32),
         ("days", np.int16),  # local days learned
         ("place", np.int8),  # 0 unknown, 1 home, 2 out (from door passages and use)
+        ("door_missed", np.bool_),  # out, and the door was silent since: a return may be missed
+        ("night_out", np.int32),  # last hour the resident came back from a night out
         ("seen", np.uint8),  # bit per device that ever reported
         ("since_report", np.float32, (len(DEVICES),)),
         ("zero_power_h", np.float32),
@@ -84,6 +86,7 @@ def new_state(n: int) -> np.ndarray:
     state["case_since"] = NEVER
     state["quiet_until"] = NEVER
     state["away_until"] = NEVER
+    state["night_out"] = NEVER
     return state
 
 

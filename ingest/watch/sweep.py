@@ -41,6 +41,8 @@ FAMILY, VISIT, DEVICE = 1, 2, 3
 """case_level values (0: no case)."""
 LIFE_H = 6.0
 """Electricity used within this many hours: the resident is clearly up and about."""
+NIGHT_HOUR = 3
+"""Local hour that makes an absence a night out (out at 03:00)."""
 NIGHT_ESCALATION = frozenset({"no_activity", "not_up", "not_back"})
 """Kinds whose family notice may turn into a visit during quiet hours."""
 
@@ -171,11 +173,21 @@ def _step(
     used_p = positive & (power_w > np.nan_to_num(standby) + c.power_active_w)
     n_exit, n_entry = np.nan_to_num(exits), np.nan_to_num(entries)
     place = state["place"]
+    was_out = place == OUT
     # real water use shows somebody is home even if the door missed them coming in
     # (electricity does not: a fridge or a timer switches on by itself)
     place[has_w & (water >= c.up_water_l)] = HOME
     place[n_exit > n_entry] = OUT
     place[(n_entry > 0) & (n_entry >= n_exit)] = HOME
+    # a door silent while the resident is out may have missed the return: 久未归 is then
+    # not judged until the door or real water use says where they are
+    missed = state["door_missed"]
+    missed |= (place == OUT) & ~has_d
+    missed[(place != OUT) | (n_exit > 0)] = False
+    # back from a night out (out at NIGHT_HOUR, not announced): this resident does stay
+    # out overnight, so a night out is not 久未归 for them for a while
+    overnight = state["out_h"] >= (local_hour - NIGHT_HOUR) % 24 + 1
+    state["night_out"][was_out & (place == HOME) & overnight & ~away] = hour
     state["active_today"] += (used_w | used_p).astype(np.float32)
     sign_of_life = used_w | used_p | (n_exit + n_entry > 0)
     # up for the day: electricity, a passage or real water use (one flush at night or a
@@ -217,6 +229,10 @@ def _step(
     )
     out_learned = c.gap_factor * learned[:, 3] + c.out_margin_h
     thr_out = np.where(np.isnan(out_learned), c.default_out_h, out_learned)
+    stays_out = (state["night_out"] != NEVER) & (
+        hour - state["night_out"] <= c.night_out_memory_days * 24
+    )
+    thr_out = np.where(stays_out, np.maximum(thr_out, c.night_out_h), thr_out)
     run_normal = baseline.longest_run(state, c.min_samples)
     thr_run = np.fmax(run_normal, c.default_run_h)
 
@@ -262,7 +278,7 @@ def _step(
     power_standby = at_home & ok_w & ~ab_q & ab_p & single_p
     stuck_water = at_home & power_ok & (power_gap <= LIFE_H) & ok_w & single_w
     flow = run > thr_run
-    not_back = out & ok_d & (state["out_h"] > thr_out)
+    not_back = out & ok_d & ~missed & (state["out_h"] > thr_out)
     declined = (state["days"] >= 21) & (state["ema7"] < c.decline_ratio * state["ema28"])
     seen_w, seen_p, seen_d = ((seen & bit) != 0 for bit in (WATER, POWER, DOOR))
     door_passage = n_exit + n_entry > 0
@@ -314,7 +330,10 @@ def _step(
         "power_standby": [("power", ab_p)],
         "continuous_flow": [("water", flow), ("power", ab_p)],
     }
-    suppressed = away | (hour < state["quiet_until"])
+    # while a device is broken the household is a device case: nothing it shows (or does
+    # not show) is taken as a resident problem until the device works again
+    device_trouble = ~all_ok | ((state["open"] & _device_mask()) != 0)
+    suppressed = away | (hour < state["quiet_until"]) | device_trouble
     start_level = np.full(state.shape, FAMILY if c.family_first else VISIT, dtype=np.int8)
     start_level[strong] = VISIT
     found: list[Finding] = []
@@ -363,6 +382,10 @@ def _step(
 
 def _is_open(state: np.ndarray, kind: str) -> np.ndarray:
     return (state["open"] & np.uint16(1 << KIND[kind])) != 0
+
+
+def _device_mask() -> np.uint16:
+    return np.uint16(sum(1 << KIND[k] for k in DEVICE_KINDS))
 
 
 def _resident_mask() -> np.uint16:
