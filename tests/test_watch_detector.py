@@ -157,6 +157,16 @@ def test_a_door_silent_while_out_may_have_missed_the_return() -> None:
     assert "not_back" not in kinds(run(back_while_the_door_was_silent))
 
 
+def test_water_while_out_with_the_door_working_is_not_a_return() -> None:
+    def washing_machine_while_out_all_day(r: HourlyReadings) -> None:
+        standby(r, slice(row(INCIDENT_DAY, 9), row(INCIDENT_DAY, 20)))
+        r.exits[row(INCIDENT_DAY, 9), 0] = 1
+        r.entries[row(INCIDENT_DAY, 20), 0] = 1
+        r.water_l[row(INCIDENT_DAY, 10), 0] = 120.0
+
+    assert run(washing_machine_while_out_all_day) == []
+
+
 def test_a_known_absence_raises_no_resident_alert() -> None:
     readings = routine(DAYS)
     not_back(readings)

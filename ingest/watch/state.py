@@ -48,7 +48,8 @@ STATE_DTYPE = np.dtype(
         ("ema28", np.float32),
         ("days", np.int16),  # local days learned
         ("place", np.int8),  # 0 unknown, 1 home, 2 out (from door passages and use)
-        ("door_missed", np.bool_),  # out, and the door was silent since: a return may be missed
+        ("door_missed", np.bool_),  # the door was silent since the last passage or use at home
+        ("missed_h", np.float32),  # hours door_missed has lasted
         ("night_out", np.int32),  # last hour the resident came back from a night out
         ("seen", np.uint8),  # bit per device that ever reported
         ("since_report", np.float32, (len(DEVICES),)),

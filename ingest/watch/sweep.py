@@ -174,16 +174,25 @@ def _step(
     n_exit, n_entry = np.nan_to_num(exits), np.nan_to_num(entries)
     place = state["place"]
     was_out = place == OUT
-    # real water use shows somebody is home even if the door missed them coming in
-    # (electricity does not: a fridge or a timer switches on by itself)
-    place[has_w & (water >= c.up_water_l)] = HOME
+    # a silent door may have missed a passage: where the resident is stays uncertain
+    # until the door or use at home says it. Real water use then shows somebody is home
+    # (electricity does not: a fridge or a timer switches on by itself); with the door
+    # working, water while out is an appliance or a leak, not a return the door missed.
+    missed = state["door_missed"]
+    missed |= ((seen & DOOR) != 0) & ~has_d
+    back_in = missed & has_w & (water >= c.up_water_l)
+    place[back_in] = HOME
     place[n_exit > n_entry] = OUT
     place[(n_entry > 0) & (n_entry >= n_exit)] = HOME
-    # a door silent while the resident is out may have missed the return: 久未归 is then
-    # not judged until the door or real water use says where they are
-    missed = state["door_missed"]
-    missed |= (place == OUT) & ~has_d
-    missed[(place != OUT) | (n_exit > 0)] = False
+    missed[back_in | (n_exit + n_entry > 0) | (~was_out & has_d & (used_w | used_p))] = False
+    # not for ever: past the usual time out, a resident still unseen is judged as at home
+    # (their gaps kept counting), where a silent flat is found
+    missed_h = state["missed_h"]
+    missed_h += missed.astype(np.float32)
+    expired = missed & (missed_h > c.default_out_h)
+    place[expired] = 0
+    missed[expired] = False
+    missed_h[~missed] = 0.0
     # back from a night out (out at NIGHT_HOUR, not announced): this resident does stay
     # out overnight, so a night out is not 久未归 for them for a while
     overnight = state["out_h"] >= (local_hour - NIGHT_HOUR) % 24 + 1
@@ -268,9 +277,10 @@ def _step(
     ab_p = power_ok & (power_gap > thr_p)
     ab_d = ok_d & (state["exit_gap"] > thr_exit)
     n_ok = ok_w.astype(np.int8) + power_ok
-    no_activity = all_ok & up & at_home & ab_q
+    home_known = at_home & ~missed
+    no_activity = all_ok & up & home_known & ab_q
     not_up = (
-        all_ok & ~up & at_home & (n_ok >= 1) & (local_hour >= DAY_START) & (local_hour >= up_by)
+        all_ok & ~up & home_known & (n_ok >= 1) & (local_hour >= DAY_START) & (local_hour >= up_by)
     )
     strong = (no_activity | not_up) & (n_ok == 2) & ab_d
     single_p = power_gap > np.maximum(c.single_factor * thr_p, c.single_min_h)
