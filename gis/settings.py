@@ -171,7 +171,7 @@ class Settings(BaseSettings):
     watch_default_first_use_hour: int = 10
     watch_up_water_l: float = 15.0
     watch_default_exit_gap_h: float = 72.0
-    watch_min_exit_gap_h: float = 60.0
+    watch_min_exit_gap_h: float = 72.0
     watch_exit_factor: float = 1.5
     watch_default_out_h: float = 14.0
     # 久未归 is raised only at night: out past the usual + margin in these local hours.

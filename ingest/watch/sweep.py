@@ -215,7 +215,9 @@ def _step(
     _advance(state["power_gap"], used_p | back, has_p & power_ok & ~out)
     _advance(state["exit_gap"], (n_exit > 0) | back, has_d & ~out)
     state["out_h"] = np.where(out & ~back & (n_exit == 0), state["out_h"] + 1, 0).astype(np.float32)
-    place[back] = 0
+    # a known absence is over; unless the door saw them leave and not come back, where
+    # the resident is is unknown (judged as at home)
+    place[back & ~out] = 0
     run = state["run_h"]
     run += 1.0
     run[~flowing] = 0.0
