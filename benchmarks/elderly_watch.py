@@ -211,6 +211,15 @@ def main() -> int:
     by_kind, device_findings, state = wangge_alerts(world, config, args.seed)
     wangge_s = time.perf_counter() - began
     results.update(evaluate(world, [a for rows in by_kind.values() for a in rows], ""))
+    # where Wangge's false alarms come from: per finding kind, by cause
+    by_kind_causes = {}
+    for kind, rows in sorted(by_kind.items()):
+        alone = evaluate(world, rows, "")
+        by_kind_causes[kind] = {
+            "per_1000_household_days": alone["false_alarms_per_1000_household_days"],
+            **alone["false_alarm_causes"],  # type: ignore[dict-item]
+        }
+    results["false_alarms_by_kind"] = by_kind_causes
     # 久未出 on its own: staying in found by the no_exit kind itself, and its false alarms
     no_exit = evaluate(world, by_kind.get("no_exit", []), "no_exit_")
     for key in (
@@ -248,6 +257,8 @@ def main() -> int:
             f"device faults as alerts {results[f'{prefix}device_faults_as_alerts']}; "
             f"false alarm causes {results[f'{prefix}false_alarm_causes']}"
         )
+    for kind, causes in by_kind_causes.items():
+        print(f"  wangge false alarms of {kind}: {causes}")
     print(
         f"久未出 (no_exit alone): stays-in found {results['no_exit_detection_rate_stays_in']:.0%} "
         f"after a median {results['no_exit_median_delay_h_stays_in']:.0f} h, false alarms "
