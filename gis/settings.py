@@ -184,7 +184,7 @@ class Settings(BaseSettings):
     watch_default_run_h: float = 3.0
     # An hour "uses water" from this many litres, and "runs water" (continuous flow) from
     # flow_min_l; electricity is in use above the learned standby + active_w, standby being
-    # the standby_quantile of the power in the unattended (night) hours.
+    # the standby_quantile of the power of the last 48 unattended (night) hours.
     watch_water_min_l: float = 1.0
     watch_flow_min_l: float = 60.0
     watch_power_active_w: float = 25.0

@@ -96,6 +96,13 @@ def test_each_kind_fires_once_as_a_family_notice_then_a_visit(
     assert first.reason_en().startswith(TITLES[kind][1])
 
 
+def test_a_light_on_in_the_first_night_does_not_become_the_standby() -> None:
+    def light_on(r: HourlyReadings) -> None:
+        r.power_w[row(0, 1) : row(0, 3), 0] = 1500.0
+
+    assert run(light_on) == []
+
+
 def test_family_first_off_sends_the_worker_at_once() -> None:
     found = run(collapse_at_14, family_first=False)
     assert [(f.kind, f.level) for f in found if f.kind == "no_activity"] == [

@@ -26,7 +26,9 @@ SLOTS = 48
 LEARNED = ("quiet_gap", "power_gap", "exit_gap", "out_h")
 """Signals whose value at each slot is learned (index into ring's second axis)."""
 DEVICES = ("water", "power", "door")
-DAY_START = 4
+NIGHT_POOL = 48
+"""Unattended (night) hours whose power makes the standby (12 nights of 01:00-05:00)."""
+DAY_START = 5
 """Local hour at which a new day of getting up begins (state["up"] is cleared)."""
 EMPTY = 255
 """An unused ring cell (values are hours, capped at 254)."""
@@ -54,7 +56,9 @@ STATE_DTYPE = np.dtype(
         ("seen", np.uint8),  # bit per device that ever reported
         ("since_report", np.float32, (len(DEVICES),)),
         ("zero_power_h", np.float32),
-        ("standby_w", np.float32),  # learned standby (fridge) load, NaN until first reading
+        ("standby_w", np.float32),  # learned standby (fridge) load, NaN until a night is known
+        ("night_w", np.float32, (NIGHT_POOL,)),  # power of the last unattended hours
+        ("night_pos", np.uint8),
         ("ring", np.uint8, (len(LEARNED), SLOTS, RING)),
         ("ring_pos", np.uint8, (len(LEARNED), SLOTS)),
         ("up", np.bool_),  # in-home activity or a passage since DAY_START today
@@ -81,6 +85,7 @@ def new_state(n: int) -> np.ndarray:
     state = np.zeros(n, dtype=STATE_DTYPE)
     state["hour"] = NEVER
     state["standby_w"] = np.nan
+    state["night_w"] = np.nan
     state["ring"] = EMPTY
     state["run_ring"] = EMPTY
     state["first_ring"] = EMPTY

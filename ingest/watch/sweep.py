@@ -149,17 +149,13 @@ def _step(
     has_w, has_p, has_d = reported[:, 0], reported[:, 1], reported[:, 2]
 
     # standby: what the flat draws while its resident sleeps (fridge cycling, standby
-    # appliances), a high quantile of the power in the unattended hours, exponentially
-    # forgotten; electricity is "in use" only above it
+    # appliances, now and then a light at night): a high quantile of the power of the last
+    # unattended hours, so a fridge or a timer never looks like a person
     standby = state["standby_w"]
     positive = has_p & (power_w > 0)
     if c.unattended_hours[0] <= local_hour < c.unattended_hours[1]:
-        fresh = positive & np.isnan(standby)
-        standby[fresh] = power_w[fresh]
-        tracked = positive & ~fresh & learnable
-        below = (power_w < standby).astype(np.float32)
-        scale = np.maximum(standby, 10.0) * np.float32(0.05)
-        standby[tracked] += (scale * (c.standby_quantile - below))[tracked]
+        baseline.learn_standby(state, power_w, positive & ~resident_open)
+        baseline.update_standby(state, c.standby_quantile)
     zero_power = state["zero_power_h"]
     zero_power += (has_p & (power_w <= 0)).astype(np.float32)
     zero_power[positive] = 0.0
