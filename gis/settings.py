@@ -183,10 +183,11 @@ class Settings(BaseSettings):
     watch_night_out_h: float = 30.0
     watch_default_run_h: float = 3.0
     # An hour "uses water" from this many litres, and "runs water" (continuous flow) from
-    # flow_min_l; electricity is in use above the learned standby + active_w, standby being
+    # flow_min_l (2 L/min all hour: a tap or shower left running is 4+ L/min; cleaning,
+    # a bath or the washing machine stay below); electricity is in use above the learned standby + active_w, standby being
     # the standby_quantile of the power of the last 48 unattended (night) hours.
     watch_water_min_l: float = 1.0
-    watch_flow_min_l: float = 60.0
+    watch_flow_min_l: float = 120.0
     watch_power_active_w: float = 25.0
     watch_standby_quantile: float = 0.9
     watch_unattended_hours: tuple[int, int] = (1, 5)
