@@ -216,7 +216,9 @@ def main() -> int:
     for kind, rows in sorted(by_kind.items()):
         alone = evaluate(world, rows, "")
         by_kind_causes[kind] = {
-            "per_1000_household_days": alone["false_alarms_per_1000_household_days"],
+            "per_1000_household_days": round(
+                float(alone["false_alarms_per_1000_household_days"]), 2
+            ),
             **alone["false_alarm_causes"],  # type: ignore[dict-item]
         }
     results["false_alarms_by_kind"] = by_kind_causes
