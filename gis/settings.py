@@ -199,7 +199,10 @@ class Settings(BaseSettings):
     watch_single_min_h: float = 24.0
     # A device that sent nothing for this long is offline (a device task); a power meter
     # reading 0 W (no fridge either) this long is stuck or cut off.
-    watch_device_offline_h: float = 3.0
+    watch_device_offline_h: float = 6.0
+    # A door that sent nothing for an hour may have missed a passage: absences are not
+    # judged until a passage or use at home, at most this long.
+    watch_door_doubt_h: float = 14.0
     watch_power_stuck_h: float = 3.0
     # Severity ladder: first a family notice, then the grid worker after family_wait_h if
     # the case is still open (family_first=False: straight to the worker).

@@ -39,6 +39,7 @@ class WatchConfig:
     single_factor: float
     single_min_h: float
     device_offline_h: float
+    door_doubt_h: float
     power_stuck_h: float
     family_first: bool
     family_wait_h: float

@@ -181,11 +181,11 @@ def _step(
     place[n_exit > n_entry] = OUT
     place[(n_entry > 0) & (n_entry >= n_exit)] = HOME
     missed[back_in | (n_exit + n_entry > 0) | (~was_out & has_d & (used_w | used_p))] = False
-    # not for ever: past the usual time out, a resident still unseen is judged as at home
+    # not for ever: after door_doubt_h, a resident still unseen is judged as at home
     # (their gaps kept counting), where a silent flat is found
     missed_h = state["missed_h"]
     missed_h += missed.astype(np.float32)
-    expired = missed & (missed_h > c.default_out_h)
+    expired = missed & (missed_h > c.door_doubt_h)
     place[expired] = 0
     missed[expired] = False
     missed_h[~missed] = 0.0
