@@ -234,6 +234,20 @@ def test_while_a_device_is_broken_nothing_is_a_resident_alert() -> None:
     assert [(f.kind, f.level) for f in found] == [("device_offline_power", "device")]
 
 
+def test_a_data_gap_holds_resident_alerts_back_and_raises_no_device_task() -> None:
+    gap = slice(row(INCIDENT_DAY, 15), row(INCIDENT_DAY, 20))
+
+    def collapse_then_the_meters_are_silent(r: HourlyReadings) -> None:
+        collapse_at_14(r)
+        r.water_l[gap, 0] = np.nan
+        r.power_w[gap, 0] = np.nan
+
+    found = run(collapse_then_the_meters_are_silent)
+    assert [(f.kind, f.level) for f in found][:1] == [("no_activity", "family")]
+    assert found[0].at > at(routine(DAYS), gap.stop - 1)
+    assert all(f.resident_alert for f in found)
+
+
 def test_a_stuck_meter_is_a_device_task_never_a_resident_alert() -> None:
     def water_stuck(r: HourlyReadings) -> None:
         r.water_l[row(INCIDENT_DAY - 1, 10) :, 0] = 0.0

@@ -339,8 +339,10 @@ def _step(
         "continuous_flow": [("water", flow), ("power", ab_p)],
     }
     # while a device is broken the household is a device case: nothing it shows (or does
-    # not show) is taken as a resident problem until the device works again
-    device_trouble = ~all_ok | ((state["open"] & _device_mask()) != 0)
+    # not show) is taken as a resident problem until the device works again; a device
+    # silent this hour (a data gap, not yet a device case) holds resident alerts back too
+    silent = ((seen[:, None] & np.array([WATER, POWER, DOOR], dtype=np.uint8)) != 0) & ~reported
+    device_trouble = ~all_ok | ((state["open"] & _device_mask()) != 0) | silent.any(axis=1)
     suppressed = away | (hour < state["quiet_until"]) | device_trouble
     start_level = np.full(state.shape, FAMILY if c.family_first else VISIT, dtype=np.int8)
     start_level[strong] = VISIT
