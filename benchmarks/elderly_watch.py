@@ -122,8 +122,9 @@ def evaluate(world: World, alerts: list[tuple[int, int]], prefix: str) -> dict[s
 
 def wangge_alerts(
     world: World, config: WatchConfig, seed: int
-) -> tuple[list[tuple[int, int]], int, list[bytes]]:
-    """Resident alerts as (row, household), the number of device findings, the end state.
+) -> tuple[dict[str, list[tuple[int, int]]], int, list[bytes]]:
+    """Resident alerts as (row, household) by finding kind, the number of device
+    findings, the end state.
 
     The family answers a notice: while the resident is fine (no incident going on), the
     family reaches them and answers "all fine" before the worker is sent with probability
@@ -132,7 +133,7 @@ def wangge_alerts(
     result = run_backtest(world.readings, world.absences, config)
     start = world.readings.start_hour
     rng = np.random.default_rng(seed)
-    alerts = []
+    alerts: dict[str, list[tuple[int, int]]] = {}
     for f in result.findings:
         if not f.resident_alert:
             continue
@@ -140,7 +141,7 @@ def wangge_alerts(
         fine = world.scored[row, f.household]
         if f.level == "visit" and fine and rng.random() < FAMILY_ANSWERS:
             continue
-        alerts.append((row, f.household))
+        alerts.setdefault(f.kind, []).append((row, f.household))
     devices = sum(not f.resident_alert for f in result.findings)
     return alerts, devices, to_bytes(result.state)
 
@@ -207,9 +208,28 @@ def main() -> int:
     )
     results: dict[str, object] = {}
     began = time.perf_counter()
-    alerts, device_findings, state = wangge_alerts(world, config, args.seed)
+    by_kind, device_findings, state = wangge_alerts(world, config, args.seed)
     wangge_s = time.perf_counter() - began
-    results.update(evaluate(world, alerts, ""))
+    results.update(evaluate(world, [a for rows in by_kind.values() for a in rows], ""))
+    # where Wangge's false alarms come from: per finding kind, by cause
+    by_kind_causes = {}
+    for kind, rows in sorted(by_kind.items()):
+        alone = evaluate(world, rows, "")
+        by_kind_causes[kind] = {
+            "per_1000_household_days": round(
+                float(alone["false_alarms_per_1000_household_days"]), 2
+            ),
+            **alone["false_alarm_causes"],  # type: ignore[dict-item]
+        }
+    results["false_alarms_by_kind"] = by_kind_causes
+    # 久未出 on its own: staying in found by the no_exit kind itself, and its false alarms
+    no_exit = evaluate(world, by_kind.get("no_exit", []), "no_exit_")
+    for key in (
+        "no_exit_detection_rate_stays_in",
+        "no_exit_median_delay_h_stays_in",
+        "no_exit_false_alarms_per_1000_household_days",
+    ):
+        results[key] = no_exit.get(key, float("nan"))
     results["device_findings"] = device_findings
     for name, rule_alerts in naive_rules(world.readings.water_l).items():
         results.update(evaluate(world, rule_alerts, f"{name}_"))
@@ -239,6 +259,15 @@ def main() -> int:
             f"device faults as alerts {results[f'{prefix}device_faults_as_alerts']}; "
             f"false alarm causes {results[f'{prefix}false_alarm_causes']}"
         )
+    for kind, causes in by_kind_causes.items():
+        print(f"  wangge false alarms of {kind}: {causes}")
+    print(
+        f"久未出 (no_exit alone): stays-in found {results['no_exit_detection_rate_stays_in']:.0%} "
+        f"after a median {results['no_exit_median_delay_h_stays_in']:.0f} h, false alarms "
+        f"{results['no_exit_false_alarms_per_1000_household_days']:.2f}/1000 hd; fall with "
+        f"water running within 60 min of the normal longest run "
+        f"{results['continuous_flow_within_60min_of_normal_run']:.0%}"
+    )
     print(f"sweep of {args.sweep_households} households, one hour: {results['sweep_100k_s']:.3f} s")
     print(json.dumps(results, ensure_ascii=False, default=float))
     return 0

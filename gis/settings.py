@@ -261,18 +261,23 @@ class Settings(BaseSettings):
     watch_default_first_use_hour: int = 10
     watch_up_water_l: float = 15.0
     watch_default_exit_gap_h: float = 72.0
-    watch_min_exit_gap_h: float = 60.0
+    watch_min_exit_gap_h: float = 72.0
     watch_exit_factor: float = 1.5
     watch_default_out_h: float = 14.0
     # 久未归 is raised only at night: out past the usual + margin in these local hours.
     watch_out_margin_h: float = 3.0
     watch_not_back_hours: tuple[int, int] = (0, 7)
+    # A resident who came back from a night out (not announced) within this many days
+    # does stay out overnight: 久未归 only once out past night_out_h (a day and a night).
+    watch_night_out_memory_days: float = 56.0
+    watch_night_out_h: float = 30.0
     watch_default_run_h: float = 3.0
     # An hour "uses water" from this many litres, and "runs water" (continuous flow) from
-    # flow_min_l; electricity is in use above the learned standby + active_w, standby being
-    # the standby_quantile of the power in the unattended (night) hours.
+    # flow_min_l (2 L/min all hour: a tap or shower left running is 4+ L/min; cleaning,
+    # a bath or the washing machine stay below); electricity is in use above the learned standby + active_w, standby being
+    # the standby_quantile of the power of the last 48 unattended (night) hours.
     watch_water_min_l: float = 1.0
-    watch_flow_min_l: float = 60.0
+    watch_flow_min_l: float = 120.0
     watch_power_active_w: float = 25.0
     watch_standby_quantile: float = 0.9
     watch_unattended_hours: tuple[int, int] = (1, 5)
@@ -284,7 +289,10 @@ class Settings(BaseSettings):
     watch_single_min_h: float = 24.0
     # A device that sent nothing for this long is offline (a device task); a power meter
     # reading 0 W (no fridge either) this long is stuck or cut off.
-    watch_device_offline_h: float = 3.0
+    watch_device_offline_h: float = 6.0
+    # A door that sent nothing for an hour may have missed a passage: absences are not
+    # judged until a passage or use at home, at most this long.
+    watch_door_doubt_h: float = 14.0
     watch_power_stuck_h: float = 3.0
     # Severity ladder: first a family notice, then the grid worker after family_wait_h if
     # the case is still open (family_first=False: straight to the worker).

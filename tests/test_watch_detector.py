@@ -96,6 +96,13 @@ def test_each_kind_fires_once_as_a_family_notice_then_a_visit(
     assert first.reason_en().startswith(TITLES[kind][1])
 
 
+def test_a_light_on_in_the_first_night_does_not_become_the_standby() -> None:
+    def light_on(r: HourlyReadings) -> None:
+        r.power_w[row(0, 1) : row(0, 3), 0] = 1500.0
+
+    assert run(light_on) == []
+
+
 def test_family_first_off_sends_the_worker_at_once() -> None:
     found = run(collapse_at_14, family_first=False)
     assert [(f.kind, f.level) for f in found if f.kind == "no_activity"] == [
@@ -124,6 +131,47 @@ def test_one_signal_alone_does_not_wake_anyone_at_night() -> None:
     for finding in found:
         local_hour = (finding.at.hour + 8 - 1) % 24
         assert 7 <= local_hour < 22, finding
+
+
+def night_out(r: HourlyReadings, day: int) -> None:
+    """Out from 18:00 on day until 10:00 the next morning (not announced)."""
+    standby(r, slice(row(day, 18), row(day + 1, 10)))
+    r.exits[row(day, 18), 0] = 1
+    r.entries[row(day + 1, 10), 0] = 1
+
+
+def test_a_night_out_is_not_back_unless_this_resident_was_out_overnight_before() -> None:
+    first_time = run(lambda r: night_out(r, INCIDENT_DAY))
+    assert kinds(first_time) == ["not_back", "not_back"]
+
+    def again(r: HourlyReadings) -> None:
+        night_out(r, INCIDENT_DAY - 6)
+        night_out(r, INCIDENT_DAY)
+
+    found = run(again)
+    assert kinds(found) == ["not_back", "not_back"]
+    assert all(f.at <= at(routine(DAYS), row(INCIDENT_DAY - 5, 10)) for f in found)
+
+
+def test_a_door_silent_while_out_may_have_missed_the_return() -> None:
+    def back_while_the_door_was_silent(r: HourlyReadings) -> None:
+        r.exits[row(INCIDENT_DAY, 11) : row(INCIDENT_DAY, 13), 0] = np.nan
+        r.entries[row(INCIDENT_DAY, 11) : row(INCIDENT_DAY, 13), 0] = np.nan
+        r.water_l[row(INCIDENT_DAY, 11) :, 0] = np.minimum(
+            r.water_l[row(INCIDENT_DAY, 11) :, 0], 10.0
+        )
+
+    assert "not_back" not in kinds(run(back_while_the_door_was_silent))
+
+
+def test_water_while_out_with_the_door_working_is_not_a_return() -> None:
+    def washing_machine_while_out_all_day(r: HourlyReadings) -> None:
+        standby(r, slice(row(INCIDENT_DAY, 9), row(INCIDENT_DAY, 20)))
+        r.exits[row(INCIDENT_DAY, 9), 0] = 1
+        r.entries[row(INCIDENT_DAY, 20), 0] = 1
+        r.water_l[row(INCIDENT_DAY, 10), 0] = 120.0
+
+    assert run(washing_machine_while_out_all_day) == []
 
 
 def test_a_known_absence_raises_no_resident_alert() -> None:
@@ -175,6 +223,29 @@ def test_a_dead_device_is_a_device_task_even_while_the_resident_is_silent(
 
     found = run(dies)
     assert [(f.kind, f.level) for f in found] == [(kind, "device")]
+
+
+def test_while_a_device_is_broken_nothing_is_a_resident_alert() -> None:
+    def power_meter_dies_then_a_night_out(r: HourlyReadings) -> None:
+        night_out(r, INCIDENT_DAY)
+        r.power_w[row(INCIDENT_DAY, 10) :, 0] = np.nan
+
+    found = run(power_meter_dies_then_a_night_out)
+    assert [(f.kind, f.level) for f in found] == [("device_offline_power", "device")]
+
+
+def test_a_data_gap_holds_resident_alerts_back_and_raises_no_device_task() -> None:
+    gap = slice(row(INCIDENT_DAY, 15), row(INCIDENT_DAY, 20))
+
+    def collapse_then_the_meters_are_silent(r: HourlyReadings) -> None:
+        collapse_at_14(r)
+        r.water_l[gap, 0] = np.nan
+        r.power_w[gap, 0] = np.nan
+
+    found = run(collapse_then_the_meters_are_silent)
+    assert [(f.kind, f.level) for f in found][:1] == [("no_activity", "family")]
+    assert found[0].at > at(routine(DAYS), gap.stop - 1)
+    assert all(f.resident_alert for f in found)
 
 
 def test_a_stuck_meter_is_a_device_task_never_a_resident_alert() -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ingest.watch.state import EMPTY, FIRST_RING, LEARNED, RING
+from ingest.watch.state import EMPTY, FIRST_RING, LEARNED, NIGHT_POOL, RING
 
 
 def learn(state: np.ndarray, signal: int, slot: int, values: np.ndarray, mask: np.ndarray) -> None:
@@ -89,3 +89,28 @@ def latest_first_use(state: np.ndarray, day_type: int, min_samples: int) -> np.n
     here = robust_high(state["first_ring"][:, day_type, :], min_samples, 1)
     there = robust_high(state["first_ring"][:, 1 - day_type, :], min_samples, 1)
     return np.where(np.isnan(here), there, here)
+
+
+ODD_HOURS = 2
+"""Highest night hours the standby passes over."""
+
+
+def learn_standby(state: np.ndarray, power_w: np.ndarray, mask: np.ndarray) -> None:
+    """Write this unattended hour's power of the households in mask into their ring of
+    night hours (the last NIGHT_POOL of them)."""
+    rows = np.flatnonzero(mask)
+    pos = state["night_pos"][rows]
+    state["night_w"][rows, pos] = power_w[rows]
+    state["night_pos"][rows] = (pos + 1) % NIGHT_POOL
+
+
+def update_standby(state: np.ndarray, quantile: float) -> None:
+    """standby_w = the quantile of the pooled night hours, passing over the ODD_HOURS
+    highest (a light on one night, while few nights are known); NaN while none is known."""
+    ring = state["night_w"]
+    known = (~np.isnan(ring)).sum(axis=1)
+    ordered = np.sort(ring, axis=1)  # NaN sorts last
+    index = np.minimum(np.ceil(known * quantile).astype(np.int64) - 1, known - 1 - ODD_HOURS)
+    index = np.clip(index, 0, NIGHT_POOL - 1)
+    level = np.take_along_axis(ordered, index[:, None], axis=1)[:, 0]
+    state["standby_w"] = np.where(known > 0, level, np.nan)

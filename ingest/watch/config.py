@@ -28,6 +28,8 @@ class WatchConfig:
     default_out_h: float
     out_margin_h: float
     not_back_hours: tuple[int, int]
+    night_out_memory_days: float
+    night_out_h: float
     default_run_h: float
     water_min_l: float
     flow_min_l: float
@@ -37,6 +39,7 @@ class WatchConfig:
     single_factor: float
     single_min_h: float
     device_offline_h: float
+    door_doubt_h: float
     power_stuck_h: float
     family_first: bool
     family_wait_h: float

@@ -16,7 +16,7 @@ import numpy as np
 
 from ingest.watch.findings import KINDS
 
-LAYOUT_VERSION = 2
+LAYOUT_VERSION = 3
 RING = 8
 """Days of history kept per (signal, slot): a sliding window that forgets older routines."""
 FIRST_RING = 16
@@ -26,7 +26,9 @@ SLOTS = 48
 LEARNED = ("quiet_gap", "power_gap", "exit_gap", "out_h")
 """Signals whose value at each slot is learned (index into ring's second axis)."""
 DEVICES = ("water", "power", "door")
-DAY_START = 4
+NIGHT_POOL = 48
+"""Unattended (night) hours whose power makes the standby (12 nights of 01:00-05:00)."""
+DAY_START = 5
 """Local hour at which a new day of getting up begins (state["up"] is cleared)."""
 EMPTY = 255
 """An unused ring cell (values are hours, capped at 254)."""
@@ -48,10 +50,15 @@ STATE_DTYPE = np.dtype(
         ("ema28", np.float32),
         ("days", np.int16),  # local days learned
         ("place", np.int8),  # 0 unknown, 1 home, 2 out (from door passages and use)
+        ("door_missed", np.bool_),  # the door was silent since the last passage or use at home
+        ("missed_h", np.float32),  # hours door_missed has lasted
+        ("night_out", np.int32),  # last hour the resident came back from a night out
         ("seen", np.uint8),  # bit per device that ever reported
         ("since_report", np.float32, (len(DEVICES),)),
         ("zero_power_h", np.float32),
-        ("standby_w", np.float32),  # learned standby (fridge) load, NaN until first reading
+        ("standby_w", np.float32),  # learned standby (fridge) load, NaN until a night is known
+        ("night_w", np.float32, (NIGHT_POOL,)),  # power of the last unattended hours
+        ("night_pos", np.uint8),
         ("ring", np.uint8, (len(LEARNED), SLOTS, RING)),
         ("ring_pos", np.uint8, (len(LEARNED), SLOTS)),
         ("up", np.bool_),  # in-home activity or a passage since DAY_START today
@@ -78,12 +85,14 @@ def new_state(n: int) -> np.ndarray:
     state = np.zeros(n, dtype=STATE_DTYPE)
     state["hour"] = NEVER
     state["standby_w"] = np.nan
+    state["night_w"] = np.nan
     state["ring"] = EMPTY
     state["run_ring"] = EMPTY
     state["first_ring"] = EMPTY
     state["case_since"] = NEVER
     state["quiet_until"] = NEVER
     state["away_until"] = NEVER
+    state["night_out"] = NEVER
     return state
 
 

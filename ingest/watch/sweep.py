@@ -41,6 +41,8 @@ FAMILY, VISIT, DEVICE = 1, 2, 3
 """case_level values (0: no case)."""
 LIFE_H = 6.0
 """Electricity used within this many hours: the resident is clearly up and about."""
+NIGHT_HOUR = 3
+"""Local hour that makes an absence a night out (out at 03:00)."""
 NIGHT_ESCALATION = frozenset({"no_activity", "not_up", "not_back"})
 """Kinds whose family notice may turn into a visit during quiet hours."""
 
@@ -147,17 +149,13 @@ def _step(
     has_w, has_p, has_d = reported[:, 0], reported[:, 1], reported[:, 2]
 
     # standby: what the flat draws while its resident sleeps (fridge cycling, standby
-    # appliances), a high quantile of the power in the unattended hours, exponentially
-    # forgotten; electricity is "in use" only above it
+    # appliances, now and then a light at night): a high quantile of the power of the last
+    # unattended hours, so a fridge or a timer never looks like a person
     standby = state["standby_w"]
     positive = has_p & (power_w > 0)
     if c.unattended_hours[0] <= local_hour < c.unattended_hours[1]:
-        fresh = positive & np.isnan(standby)
-        standby[fresh] = power_w[fresh]
-        tracked = positive & ~fresh & learnable
-        below = (power_w < standby).astype(np.float32)
-        scale = np.maximum(standby, 10.0) * np.float32(0.05)
-        standby[tracked] += (scale * (c.standby_quantile - below))[tracked]
+        baseline.learn_standby(state, power_w, positive & ~resident_open)
+        baseline.update_standby(state, c.standby_quantile)
     zero_power = state["zero_power_h"]
     zero_power += (has_p & (power_w <= 0)).astype(np.float32)
     zero_power[positive] = 0.0
@@ -171,11 +169,30 @@ def _step(
     used_p = positive & (power_w > np.nan_to_num(standby) + c.power_active_w)
     n_exit, n_entry = np.nan_to_num(exits), np.nan_to_num(entries)
     place = state["place"]
-    # real water use shows somebody is home even if the door missed them coming in
-    # (electricity does not: a fridge or a timer switches on by itself)
-    place[has_w & (water >= c.up_water_l)] = HOME
+    was_out = place == OUT
+    # a silent door may have missed a passage: where the resident is stays uncertain
+    # until the door or use at home says it. Real water use then shows somebody is home
+    # (electricity does not: a fridge or a timer switches on by itself); with the door
+    # working, water while out is an appliance or a leak, not a return the door missed.
+    missed = state["door_missed"]
+    missed |= ((seen & DOOR) != 0) & ~has_d
+    back_in = missed & has_w & (water >= c.up_water_l)
+    place[back_in] = HOME
     place[n_exit > n_entry] = OUT
     place[(n_entry > 0) & (n_entry >= n_exit)] = HOME
+    missed[back_in | (n_exit + n_entry > 0) | (~was_out & has_d & (used_w | used_p))] = False
+    # not for ever: after door_doubt_h, a resident still unseen is judged as at home
+    # (their gaps kept counting), where a silent flat is found
+    missed_h = state["missed_h"]
+    missed_h += missed.astype(np.float32)
+    expired = missed & (missed_h > c.door_doubt_h)
+    place[expired] = 0
+    missed[expired] = False
+    missed_h[~missed] = 0.0
+    # back from a night out (out at NIGHT_HOUR, not announced): this resident does stay
+    # out overnight, so a night out is not 久未归 for them for a while
+    overnight = state["out_h"] >= (local_hour - NIGHT_HOUR) % 24 + 1
+    state["night_out"][was_out & (place == HOME) & overnight & ~away] = hour
     state["active_today"] += (used_w | used_p).astype(np.float32)
     sign_of_life = used_w | used_p | (n_exit + n_entry > 0)
     # up for the day: electricity, a passage or real water use (one flush at night or a
@@ -194,7 +211,9 @@ def _step(
     _advance(state["power_gap"], used_p | back, has_p & power_ok & ~out)
     _advance(state["exit_gap"], (n_exit > 0) | back, has_d & ~out)
     state["out_h"] = np.where(out & ~back & (n_exit == 0), state["out_h"] + 1, 0).astype(np.float32)
-    place[back] = 0
+    # a known absence is over; unless the door saw them leave and not come back, where
+    # the resident is is unknown (judged as at home)
+    place[back & ~out] = 0
     run = state["run_h"]
     run += 1.0
     run[~flowing] = 0.0
@@ -217,6 +236,10 @@ def _step(
     )
     out_learned = c.gap_factor * learned[:, 3] + c.out_margin_h
     thr_out = np.where(np.isnan(out_learned), c.default_out_h, out_learned)
+    stays_out = (state["night_out"] != NEVER) & (
+        hour - state["night_out"] <= c.night_out_memory_days * 24
+    )
+    thr_out = np.where(stays_out, np.maximum(thr_out, c.night_out_h), thr_out)
     run_normal = baseline.longest_run(state, c.min_samples)
     thr_run = np.fmax(run_normal, c.default_run_h)
 
@@ -252,9 +275,10 @@ def _step(
     ab_p = power_ok & (power_gap > thr_p)
     ab_d = ok_d & (state["exit_gap"] > thr_exit)
     n_ok = ok_w.astype(np.int8) + power_ok
-    no_activity = all_ok & up & at_home & ab_q
+    home_known = at_home & ~missed
+    no_activity = all_ok & up & home_known & ab_q
     not_up = (
-        all_ok & ~up & at_home & (n_ok >= 1) & (local_hour >= DAY_START) & (local_hour >= up_by)
+        all_ok & ~up & home_known & (n_ok >= 1) & (local_hour >= DAY_START) & (local_hour >= up_by)
     )
     strong = (no_activity | not_up) & (n_ok == 2) & ab_d
     single_p = power_gap > np.maximum(c.single_factor * thr_p, c.single_min_h)
@@ -262,7 +286,7 @@ def _step(
     power_standby = at_home & ok_w & ~ab_q & ab_p & single_p
     stuck_water = at_home & power_ok & (power_gap <= LIFE_H) & ok_w & single_w
     flow = run > thr_run
-    not_back = out & ok_d & (state["out_h"] > thr_out)
+    not_back = out & ok_d & ~missed & (state["out_h"] > thr_out)
     declined = (state["days"] >= 21) & (state["ema7"] < c.decline_ratio * state["ema28"])
     seen_w, seen_p, seen_d = ((seen & bit) != 0 for bit in (WATER, POWER, DOOR))
     door_passage = n_exit + n_entry > 0
@@ -314,7 +338,12 @@ def _step(
         "power_standby": [("power", ab_p)],
         "continuous_flow": [("water", flow), ("power", ab_p)],
     }
-    suppressed = away | (hour < state["quiet_until"])
+    # while a device is broken the household is a device case: nothing it shows (or does
+    # not show) is taken as a resident problem until the device works again; a device
+    # silent this hour (a data gap, not yet a device case) holds resident alerts back too
+    silent = ((seen[:, None] & np.array([WATER, POWER, DOOR], dtype=np.uint8)) != 0) & ~reported
+    device_trouble = ~all_ok | ((state["open"] & _device_mask()) != 0) | silent.any(axis=1)
+    suppressed = away | (hour < state["quiet_until"]) | device_trouble
     start_level = np.full(state.shape, FAMILY if c.family_first else VISIT, dtype=np.int8)
     start_level[strong] = VISIT
     found: list[Finding] = []
@@ -363,6 +392,10 @@ def _step(
 
 def _is_open(state: np.ndarray, kind: str) -> np.ndarray:
     return (state["open"] & np.uint16(1 << KIND[kind])) != 0
+
+
+def _device_mask() -> np.uint16:
+    return np.uint16(sum(1 << KIND[k] for k in DEVICE_KINDS))
 
 
 def _resident_mask() -> np.uint16:
