@@ -177,7 +177,7 @@ def _store_events(
             grid_code=joined.grid_code[i],
             location_method=loc.method,
             # isinstance, not getattr(…, None): a pydantic model's missing attribute goes
-            # through its slow __getattr__ (a quarter of the batch's CPU for door events).
+            # through its slow __getattr__ (a fifth of the batch's CPU with door events).
             confidence=event.confidence if isinstance(event, FireEvent) else None,
             bearing_deg=event.bearing_deg if isinstance(event, FireEvent) else None,
             payload=payload.decode(),
