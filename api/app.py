@@ -15,6 +15,7 @@ from fastapi import Depends, FastAPI, Request
 from psycopg_pool import ConnectionPool
 from starlette.middleware.gzip import GZipMiddleware
 
+from api.api_docs import add_api_docs
 from api.body_limit import BodySizeLimit
 from api.csrf import csrf_protect
 from api.errors import ApiError
@@ -120,12 +121,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         default_response_class=OrjsonResponse,
         dependencies=[Depends(csrf_protect)],
-        **(
-            {}
-            if settings.docs_enabled
-            else {"docs_url": None, "redoc_url": None, "openapi_url": None}
-        ),
+        # FastAPI's own docs pages load from a CDN: api.api_docs serves /docs locally.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if settings.docs_enabled else None,
     )
+    if settings.docs_enabled:
+        add_api_docs(app)
     # Inside gzip: stored and replayed responses are the uncompressed ones.
     app.add_middleware(
         IdempotencyMiddleware, lifetime=timedelta(hours=settings.field_idempotency_hours)

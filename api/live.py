@@ -53,7 +53,7 @@ class LiveFilter:
 def live_filter(conn: psycopg.Connection, user: User) -> LiveFilter:
     """The same scope as the SQL queries (api.scope), for messages that carry only codes.
     Department staff are told through their own notifications, not the live map."""
-    if user.role in ("admin", "planner"):
+    if user.role == "admin":
         return LiveFilter(everything=True)
     if user.role == "grid_worker":
         rows = conn.execute(
@@ -62,7 +62,7 @@ def live_filter(conn: psycopg.Connection, user: User) -> LiveFilter:
             (user.worker_id,),
         ).fetchall()
         return LiveFilter(grid_codes=frozenset(r[0] for r in rows), worker_id=user.worker_id)
-    if user.role in ("operator", "cadre") and user.scope_prefix:
+    if user.role in ("operator", "cadre", "planner") and user.scope_prefix:
         return LiveFilter(code_prefix=user.scope_prefix)
     return LiveFilter()
 

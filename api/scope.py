@@ -7,8 +7,9 @@ assigned to them; buildings, households and residents belong to the grid that co
 building. Department staff see their department's tasks — those a member of the same
 department (and street) was notified about (吹哨报到) — and only the grids, communities,
 buildings, incidents and workers involved in them; no households, residents, devices or
-raw events. Planners see the whole map but no personal records. Queries name their tables
-by table name (``FROM task JOIN incident ON …``) so the fragments fit.
+raw events. Planners see their assigned area (a district, street or community, like an
+operator) but no personal records; a planner without an area sees nothing. Queries name
+their tables by table name (``FROM task JOIN incident ON …``) so the fragments fit.
 
 Phone numbers of workers are shown in full only to the roles that call people
 (``PHONE_ROLES``); everyone else gets them masked (``visible_phone``).
@@ -159,15 +160,15 @@ def scope_where(user: User, subject: Subject) -> Where:
     where = Where()
     if subject in PUBLIC or user.role == "admin":
         return where
-    if user.role == "planner":
-        return where.add("FALSE") if subject in PERSONAL else where
+    if user.role == "planner" and subject in PERSONAL:
+        return where.add("FALSE")
     if user.role == "department":
         clause = _DEPARTMENT.get(subject, "FALSE")
         return where.add(clause, scope_worker=user.worker_id)
     if user.role == "grid_worker":
         return where.add(_GRID_WORKER[subject], scope_worker=user.worker_id)
     prefix = user.scope_prefix
-    if prefix is None:  # operator or cadre without an area: the database forbids it
+    if prefix is None:  # a planner without an area (the database forbids it for the others)
         return where.add("FALSE")
     clause = (
         _WORKER_IN_AREA if subject == Subject.WORKER else f"{_CODE[subject]} LIKE %(scope_prefix)s"

@@ -17,6 +17,8 @@ from __future__ import annotations
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.api_docs import DOCS_URL, OAUTH2_REDIRECT_URL
+
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 DOCS_CSP = (
     "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
@@ -24,7 +26,7 @@ DOCS_CSP = (
 )
 """Same origin only: nothing is fetched from outside (offline intranets); the machine-readable
 API description is /openapi.json."""
-DOCS_PATHS = frozenset({"/docs", "/redoc", "/docs/oauth2-redirect"})
+DOCS_PATHS = frozenset({DOCS_URL, OAUTH2_REDIRECT_URL})
 ALWAYS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",

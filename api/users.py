@@ -132,14 +132,25 @@ def _demo_password(username: str) -> str:
 
 
 def create_demo_users(conn: psycopg.Connection) -> list[DemoLogin]:
-    """Logins for a loaded demo city (idempotent): an admin, a planner, an operator per
-    street that has communities, and — where the data has them — a grid worker, a cadre
-    and a department member. Passwords are ``<username>-dev``: for development only."""
+    """Logins for a loaded demo city (idempotent): an admin, a planner of the first
+    district that has communities, an operator per street that has communities, and —
+    where the data has them — a grid worker, a cadre and a department member. Passwords
+    are ``<username>-dev``: for development only."""
     cur = conn.cursor(row_factory=dict_row)
-    wanted: list[dict] = [
-        {"username": "admin", "role": "admin", "display_name": "系统管理员"},
-        {"username": "planner", "role": "planner", "display_name": "网格规划员"},
-    ]
+    wanted: list[dict] = [{"username": "admin", "role": "admin", "display_name": "系统管理员"}]
+    district = cur.execute(
+        "SELECT left(street_code, 6) AS code FROM community ORDER BY street_code LIMIT 1"
+    ).fetchone()
+    if district:
+        wanted.append(
+            {
+                "username": "planner",
+                "role": "planner",
+                "scope_level": "district",
+                "scope_code": district["code"],
+                "display_name": "网格规划员",
+            }
+        )
     for street in cur.execute(
         "SELECT street.code, street.name FROM street "
         "WHERE EXISTS (SELECT 1 FROM community WHERE community.street_code = street.code) "

@@ -56,7 +56,6 @@ from api.routes.geo import GRID_LOAD, GRID_STATE, grid_where
 from api.scope import Where, counts_scope
 from benchmarks.map_city import City, create_city, drop_city, login_token, serve
 from gis.db import connect
-from tests.browser_helpers import free_port
 
 TARGET_MS = 100.0
 VIEW_PX = (2100, 1700)
@@ -203,12 +202,14 @@ def main() -> int:
         "tasks": lambda rng: "/api/tasks",
         "district": lambda rng: f"/api/grids?bbox={district}&zoom={DISTRICT_ZOOM}",
     }
-    port = free_port()
     command = [sys.executable, "-m", "uvicorn", "benchmarks.api:bench_app", "--factory"]
-    command += ["--port", str(port), "--log-level", "warning"]
+    command += ["--log-level", "warning", "--port"]
     figures: dict = {"grids": len(city.grid_codes), "clients": args.clients}
     try:
-        with serve(command, city.database_url, port) as url, TaskChurn(city.database_url):
+        with (
+            serve(lambda port: [*command, str(port)], city.database_url) as url,
+            TaskChurn(city.database_url),
+        ):
             token = login_token(url)
             for think in (True, False):
                 for name, url_for in scenarios.items():

@@ -42,7 +42,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import tempfile
@@ -63,6 +62,7 @@ from gis.settings import Settings, get_settings
 from ingest import broker as broker_control
 from ingest.metrics import read_all
 from ingest.worker import nodelay
+from tests.ports import on_free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 STREET = "150203001000"
@@ -334,12 +334,6 @@ def publish_parallel(
 # --- the system under test ---------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_ingest(env: dict, workers: int, log_path: Path) -> subprocess.Popen:
     with log_path.open("ab") as log:
         return subprocess.Popen(
@@ -588,15 +582,21 @@ def main() -> int:
 
     url = admin.with_database(get_settings().database_url, f"wangge_bench_ingest_{os.getpid()}")
     run_dir = Path(tempfile.mkdtemp(prefix="wangge-bench-ingest-"))
-    settings = Settings(run_dir=run_dir, mqtt_port=free_port(), database_url=url)
+    settings = Settings(run_dir=run_dir, database_url=url)
     admin.create_database(url)
     try:
         migrate.upgrade(url)
         city = build_city(url)
         device_ids = [d for d, _ in city.doors] + [m for m, _ in city.meters]
         device_ids += [c[0] for c in city.cameras]
-        broker_control.write_config(settings, device_ids, city.workers)
-        broker_control.start(settings)
+
+        def start_broker(port: int) -> Settings:
+            on_port = settings.model_copy(update={"mqtt_port": port})
+            broker_control.write_config(on_port, device_ids, city.workers)
+            broker_control.start(on_port)
+            return on_port
+
+        settings = on_free_port(start_broker)
         env = dict(os.environ)
         env.update(
             WANGGE_DATABASE_URL=url,

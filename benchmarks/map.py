@@ -39,7 +39,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from benchmarks.map_city import WANGGE, City, create_city, drop_city, login_token, serve
 from gis.db import connect
-from tests.browser_helpers import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, free_port
+from tests.browser_helpers import CHROMIUM, CHROMIUM_ARGS, VIEWPORT
 
 TARGET_S = 2.0
 LIVE_TASKS = 1000
@@ -200,11 +200,10 @@ def main() -> int:
     if not CHROMIUM.exists():
         raise SystemExit(f"{CHROMIUM} is missing: apt-get install -y chromium fonts-wqy-zenhei")
     city = create_city("wangge_bench_map", args.grids, open_tasks=2000, closed_tasks=18_000)
-    port = free_port()
     try:
         with (
             serve(
-                [str(WANGGE), "api", "serve", "--port", str(port)], city.database_url, port
+                lambda port: [str(WANGGE), "api", "serve", "--port", str(port)], city.database_url
             ) as url,
             sync_playwright() as playwright,
         ):

@@ -14,9 +14,8 @@ from __future__ import annotations
 import dataclasses
 import os
 import subprocess
-import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +29,7 @@ from gis import admin, migrate
 from gis.db import connect
 from gis.settings import get_settings
 from gis.spatial_join.metric import LocalMetric
+from tests.ports import on_free_port
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 WANGGE = REPO_ROOT / ".venv" / "bin" / "wangge"
@@ -130,29 +130,37 @@ def drop_city(city: City) -> None:
 
 
 @contextmanager
-def serve(command: list[str], database_url: str, port: int) -> Iterator[str]:
-    """A server process (the API, as in production) on ``port``; yields its base URL."""
+def serve(command_on: Callable[[int], list[str]], database_url: str) -> Iterator[str]:
+    """A server process (the API, as in production) started by ``command_on(port)`` on a
+    free port (again on another one if that was taken meanwhile); yields its base URL."""
+    process, base_url = on_free_port(
+        lambda port: _start_server(command_on(port), database_url, port)
+    )
+    try:
+        yield base_url
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def _start_server(command: list[str], database_url: str, port: int) -> tuple[subprocess.Popen, str]:
     env = os.environ | {"WANGGE_DATABASE_URL": database_url, "WANGGE_API_REMINDER_CHECK_S": "0"}
     process = subprocess.Popen(
         command, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     base_url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
-    try:
-        while True:
-            if process.poll() is not None:
-                sys.exit(f"server exited: {process.stderr.read().decode()[-2000:]}")
-            try:
-                httpx.get(f"{base_url}/login", timeout=1)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
-        yield base_url
-    finally:
-        process.terminate()
-        process.wait(10)
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {process.stderr.read().decode()[-2000:]}")
+        try:
+            httpx.get(f"{base_url}/login", timeout=1)
+            return process, base_url
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                process.terminate()
+                raise
+            time.sleep(0.1)
 
 
 def login_token(base_url: str) -> str:

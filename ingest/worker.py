@@ -19,6 +19,7 @@ thread-safe); the elderly watch, in the timer thread, joins in PostGIS.
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import queue
 import signal
@@ -57,6 +58,22 @@ log = logging.getLogger(__name__)
 TAKE_TIMEOUT_S = 0.2
 RETRY_S = (0.2, 0.5, 1.0, 2.0)
 """Pauses between attempts at a batch while the database is unreachable."""
+
+
+def freeze_long_lived() -> None:
+    """Collect once, then move every object alive (modules, the grid index, the device
+    registry) to the garbage collector's permanent generation, so that the full collections
+    a batch's many short-lived objects trigger stop scanning them.
+
+    Measured on the ingest benchmark's city and mix in one process: without it, 4 full
+    collections per 50k messages took ~0.14 s each (a batch stalls that long, and ~20 % of
+    the batch thread's CPU); frozen, the same collections took 20 ms in all. Called again after
+    every registry reload: unfreezing first lets that one collection free what the previous
+    registry or grid index left in cycles, so nothing leaks.
+    """
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
 
 
 def client_id(settings: Settings, number: int) -> str:
@@ -148,6 +165,7 @@ class Worker:
         if cache is None:
             return 0
         self.cache = cache
+        freeze_long_lived()
         self.client.connect_async(
             self.settings.mqtt_host,
             self.settings.mqtt_port,
@@ -367,6 +385,7 @@ class Timers(threading.Thread):
     def _reload(self, conn: psycopg.Connection) -> list[int]:
         self.worker.ctx.registry.reload(conn)
         self.worker.ctx.households.clear()
+        freeze_long_lived()
         return []
 
     def _metrics(self, conn: psycopg.Connection) -> list[int]:

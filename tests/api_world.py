@@ -73,7 +73,9 @@ USERS = {
     "gw_a2": ("grid_worker", None, None, "w_a2"),
     "gw_b1": ("grid_worker", None, None, "w_b1"),
     "cadre_a": ("cadre", "community", COMMUNITY_A, "cadre_a"),
-    "planner": ("planner", None, None, None),
+    "planner": ("planner", "street", STREET, None),
+    "planner_a": ("planner", "community", COMMUNITY_A, None),
+    "planner_nowhere": ("planner", None, None, None),
     "fire": ("department", None, None, "fire_1"),
 }
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import colorsys
 import re
-import socket
 import struct
 import threading
 import time
@@ -35,6 +34,7 @@ from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, s
 
 from api.app import create_app
 from tests.api_world import PASSWORD, World, api_settings, seed_world
+from tests.ports import bound_socket
 from tests.prerequisites import unavailable
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -56,31 +56,26 @@ WAIT_MS = 30_000
 speed claim (a loaded CI machine is slow; benchmarks/map.py measures the speed)."""
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextmanager
 def serve(app: FastAPI) -> Iterator[str]:
-    """``app`` on a real uvicorn in a thread, on a free port; yields its base URL."""
-    port = free_port()
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1
-    )
+    """``app`` on a real uvicorn in a thread, on a socket bound here (so no other process
+    can take its port before uvicorn listens); yields its base URL."""
+    sock = bound_socket()
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=1)
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
     try:
+        while not server.started:
+            assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.05)
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(10)
+        sock.close()
 
 
 @pytest.fixture(scope="session")

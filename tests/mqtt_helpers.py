@@ -11,13 +11,12 @@ Use it from any test module::
         dev.publish("wangge/v1/devices/cam-tower-01/events", b"{}")
         assert sub.wait_for(1)
 
-The broker listens on a free port, keeps its files under the test's tmp_path and is
+The broker listens on a free port (tests.ports: started again elsewhere if it was taken), keeps its files under the test's tmp_path and is
 stopped afterwards, with every client the test opened.
 """
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -32,15 +31,10 @@ from gis.settings import Settings
 from ingest import broker as broker_control
 from ingest.broker_auth import device_password
 from ingest.broker_inventory import DeviceRecord, write_credentials_csv
+from tests.ports import on_free_port
 
 DEFAULT_DEVICES = ("cam-tower-01", "cam-roof-01", "water-01", "power-01", "door-01")
 DEFAULT_WORKERS = ("worker-01", "worker-02")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Client:
@@ -189,10 +183,13 @@ class RunningBroker:
 
 
 def _start_broker(run_dir: Path, device_ids: Sequence[str], worker_ids: Sequence[str]):
-    settings = Settings(run_dir=run_dir, mqtt_host="127.0.0.1", mqtt_port=free_port())
-    broker_control.write_config(settings, device_ids, worker_ids)
-    broker_control.start(settings)
-    return RunningBroker(settings, list(device_ids), list(worker_ids))
+    def start(port: int) -> Settings:
+        settings = Settings(run_dir=run_dir, mqtt_host="127.0.0.1", mqtt_port=port)
+        broker_control.write_config(settings, device_ids, worker_ids)
+        broker_control.start(settings)
+        return settings
+
+    return RunningBroker(on_free_port(start), list(device_ids), list(worker_ids))
 
 
 @pytest.fixture

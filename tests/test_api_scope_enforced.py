@@ -6,8 +6,12 @@ import re
 
 from fastapi.testclient import TestClient
 
+from api.live import live_filter
+from api.users import User
 from gis.db import connect
 from tests.api_world import (
+    COMMUNITY_A,
+    COMMUNITY_B,
     GRID_A1,
     GRID_A2,
     GRID_B1,
@@ -99,6 +103,55 @@ def test_scope_planner_sees_the_map_but_no_personal_records(
     assert _ids(client.get("/api/households", headers=headers)) == set()
 
 
+def test_scope_planner_sees_and_plans_only_its_area(client: TestClient, world: World) -> None:
+    street = login(client, "planner")
+    plan_b = client.post(
+        "/api/plans", json={"community_code": COMMUNITY_B, "name": "乙社区"}, headers=street
+    ).json()["id"]
+    planner_a = login(client, "planner_a")
+    grids = client.get("/api/grids", headers=planner_a).json()["features"]
+    assert {g["properties"]["code"] for g in grids} == {GRID_A1, GRID_A2}
+    assert client.get(f"/api/grids/{GRID_B1}", headers=planner_a).status_code == 404
+    assert client.get(f"/api/grids/{GRID_A1}", headers=planner_a).status_code == 200
+    workers = _ids(client.get("/api/workers", headers=planner_a))
+    assert "w_a1" in workers and "w_b1" not in workers
+    assert _ids(client.get("/api/tasks", headers=planner_a)) == {
+        world.tasks[k] for k in ("a1", "a2")
+    }
+
+    assert client.get(f"/api/plans/{plan_b}", headers=planner_a).status_code == 404
+    assert plan_b not in {p["id"] for p in client.get("/api/plans", headers=planner_a).json()}
+    listed_b = client.get(f"/api/plans?community_code={COMMUNITY_B}", headers=planner_a)
+    assert listed_b.status_code == 404
+    applied = client.post(
+        f"/api/plans/{plan_b}/apply", json={"valid_from": "2026-06-01"}, headers=planner_a
+    )
+    assert applied.status_code == 404
+    refused = client.post(
+        "/api/plans", json={"community_code": COMMUNITY_B, "name": "x"}, headers=planner_a
+    )
+    assert refused.status_code == 404
+    plan_a = client.post(
+        "/api/plans", json={"community_code": COMMUNITY_A, "name": "甲社区"}, headers=planner_a
+    ).json()["id"]
+    taking_b = client.post(
+        f"/api/plans/{plan_a}/apply",
+        json={
+            "valid_from": "2026-06-01",
+            "assignments": {GRID_A1: [{"worker_id": "w_b1", "role": "full_time"}]},
+        },
+        headers=planner_a,
+    )
+    assert taking_b.status_code == 422 and "w_b1" in taking_b.json()["detail"]
+
+
+def test_scope_planner_without_an_area_sees_nothing(client: TestClient, world: World) -> None:
+    headers = login(client, "planner_nowhere")
+    assert client.get("/api/grids", headers=headers).json()["features"] == []
+    assert _ids(client.get("/api/workers", headers=headers)) == set()
+    assert _ids(client.get("/api/tasks", headers=headers)) == set()
+
+
 def test_scope_department_sees_only_tasks_it_was_called_to(
     client: TestClient, world: World
 ) -> None:
@@ -167,3 +220,12 @@ def test_task_filters_narrow_the_list(client: TestClient, world: World) -> None:
     by_grid = client.get("/api/tasks", params={"grid_code": GRID_A2}, headers=headers)
     assert _ids(by_grid) == {world.tasks["a2"]}
     assert client.get("/api/tasks?state=bogus", headers=headers).status_code == 422
+
+
+def test_scope_planner_live_map_carries_only_its_area() -> None:
+    planner_a = User(1, "planner_a", "planner", "community", COMMUNITY_A, None, "规划", "zh-CN")
+    nowhere = User(2, "planner_nowhere", "planner", None, None, None, "规划", "zh-CN")
+    in_a, in_b = {"kind": "task", "grid_code": GRID_A1}, {"kind": "task", "grid_code": GRID_B1}
+    area = live_filter(None, planner_a)  # type: ignore[arg-type] - a planner needs no query
+    assert area.allows(in_a) and not area.allows(in_b)
+    assert not live_filter(None, nowhere).allows(in_a)  # type: ignore[arg-type]

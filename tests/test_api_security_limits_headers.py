@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -124,9 +125,33 @@ def test_api_docs_follow_the_setting(database_url: str, tmp_path: Path, world: W
     with api_client(database_url, tmp_path) as development:
         assert development.get("/docs").status_code == 200
         assert development.get("/openapi.json").status_code == 200
+        assert development.get("/redoc").status_code == 404  # its script is not vendored
     with api_client(database_url, tmp_path, api_docs_enabled=False) as hidden:
         for url in ("/docs", "/redoc", "/openapi.json"):
             assert hidden.get(url).status_code == 404, url
+
+
+def test_api_docs_load_nothing_from_outside(
+    database_url: str, tmp_path: Path, world: World
+) -> None:
+    """Every asset /docs names is a same-origin path the API serves (offline intranets)."""
+    with api_client(database_url, tmp_path) as client:
+        for url in ("/docs", "/docs/oauth2-redirect"):
+            page = client.get(url)
+            assert page.status_code == 200, url
+            assert not re.findall(r"https?://", page.text), url
+        assets = re.findall(
+            r"""(?:src|href|url)\s*[=:]\s*['"]([^'"]+)['"]""", client.get("/docs").text
+        )
+        assert {a.rsplit("/", 1)[-1] for a in assets} >= {
+            "swagger-ui-bundle.js",
+            "swagger-ui.css",
+            "favicon-32x32.png",
+            "openapi.json",
+        }
+        for asset in assets:
+            assert asset.startswith("/"), asset
+            assert client.get(asset).status_code == 200, asset
 
 
 def test_a_chunked_body_over_the_limit_is_cut_off_by_a_real_server(

@@ -135,6 +135,7 @@ def _probe_urls(world: World) -> list[str]:
 PROBED_ROLES = [
     # username, the community whose codes it must never see (None: it may see both)
     ("planner", None),
+    ("planner_a", COMMUNITY_B),  # a planner of community A plans A and sees nothing of B
     ("fire", COMMUNITY_A),  # community A (its grids, tasks, people) is none of its business
     ("op_a", COMMUNITY_B),
     ("cadre_a", COMMUNITY_B),
@@ -152,7 +153,7 @@ def test_every_api_route_probed_as_each_role_leaks_nothing_outside_its_scope(
     assert len(urls) >= 20
     for username, foreign in PROBED_ROLES:
         headers = login(client, username)
-        masked = username in ("planner", "fire")
+        masked = username in ("planner", "planner_a", "fire")
         for url in urls:
             response = client.get(url, headers=headers)
             # 403 (a role's refusal) and 404 (not in scope) leak nothing.

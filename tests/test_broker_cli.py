@@ -12,7 +12,8 @@ import paho.mqtt.client as mqtt
 
 from gis.db import connect
 from gis.settings import Settings
-from tests.mqtt_helpers import Client, free_port
+from tests.mqtt_helpers import Client
+from tests.ports import on_free_port
 
 WANGGE = [sys.executable, "-m", "gis.cli"]
 
@@ -42,15 +43,21 @@ def test_broker_cli_provisions_database_devices(database_url: str, tmp_path: Pat
         conn.execute(
             "INSERT INTO worker (id, name, role, source) VALUES ('gw-01', '王芳', 'full_time', 't')"
         )
-    port = free_port()
-    env = os.environ | {
-        "WANGGE_DATABASE_URL": database_url,
-        "WANGGE_RUN_DIR": str(tmp_path / "run"),
-        "WANGGE_MQTT_PORT": str(port),
-    }
-    started = _wangge(env, "broker", "start")
+
+    def start(port: int) -> tuple[dict[str, str], subprocess.CompletedProcess]:
+        env = os.environ | {
+            "WANGGE_DATABASE_URL": database_url,
+            "WANGGE_RUN_DIR": str(tmp_path / "run"),
+            "WANGGE_MQTT_PORT": str(port),
+        }
+        started = _wangge(env, "broker", "start")
+        if started.returncode != 0:
+            raise RuntimeError(started.stderr)
+        return env, started
+
+    env, started = on_free_port(start)
+    port = int(env["WANGGE_MQTT_PORT"])
     try:
-        assert started.returncode == 0, started.stderr
         assert "1 台设备" in started.stdout and "1 名网格员" in started.stdout
         assert _wangge(env, "broker", "start").returncode == 0  # already running: reload
         assert _wangge(env, "broker", "status").returncode == 0

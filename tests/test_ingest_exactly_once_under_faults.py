@@ -34,7 +34,8 @@ from tests.ingest_streams import (
     wait_settled,
 )
 from tests.ingest_world import DEVICE_IDS, WORKER_IDS, seed_world, stored_once, wait_subscribed
-from tests.mqtt_helpers import free_port, wait_until
+from tests.mqtt_helpers import wait_until
+from tests.ports import on_free_port
 from tests.prerequisites import unavailable
 from tests.watch_live import enrol_contacts_only
 
@@ -172,10 +173,7 @@ def own_postgres() -> Iterator[tuple[str, list[str]]]:
         check=True,
         capture_output=True,
     )
-    port = free_port()
-    options = f"-p {port} -k {data} -c listen_addresses=127.0.0.1"
-    pg_ctl = [str(PG_BIN / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(data / "log")]
-    subprocess.run(_as_postgres(*pg_ctl, "-w", "start"), check=True, capture_output=True)
+    port, pg_ctl = on_free_port(lambda port: _start_postgres(data, port))
     url = f"postgresql+psycopg://wangge@127.0.0.1:{port}/wangge_pg_restart"
     try:
         admin.create_database(url)
@@ -184,6 +182,18 @@ def own_postgres() -> Iterator[tuple[str, list[str]]]:
     finally:
         subprocess.run(_as_postgres(*pg_ctl, "-m", "immediate", "stop"), capture_output=True)
         shutil.rmtree(root, ignore_errors=True)
+
+
+def _start_postgres(data: Path, port: int) -> tuple[int, list[str]]:
+    """Start the server on ``port``; raise with its log (which names a taken port) if not."""
+    log = data / "log"
+    options = f"-p {port} -k {data} -c listen_addresses=127.0.0.1"
+    pg_ctl = [str(PG_BIN / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(log)]
+    started = subprocess.run(_as_postgres(*pg_ctl, "-w", "start"), capture_output=True, text=True)
+    if started.returncode != 0:
+        tail = log.read_text()[-2000:] if log.exists() else "(no log)"
+        raise RuntimeError(f"postgres did not start: {started.stderr}\n{tail}")
+    return port, pg_ctl
 
 
 def _started_at(url: str):  # noqa: ANN202 - a datetime

@@ -89,7 +89,7 @@ def test_map_static_files_stay_in_their_folder(client: TestClient):
 def test_map_vendored_libraries_have_their_licences_and_no_source_maps():
     vendor = STATIC_DIR / "vendor"
     sources = (vendor / "SOURCES.md").read_text()
-    for library in ("leaflet", "markercluster"):
+    for library in ("leaflet", "markercluster", "swagger-ui"):
         assert (vendor / library / "LICENSE").read_text().strip()
         assert f"`{library}/`" in sources
     for script in vendor.rglob("*.js"):

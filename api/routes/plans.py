@@ -3,6 +3,7 @@ versions (gis.redistrict_apply; docs/planning.md). Only planners and admins use 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, time
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -83,6 +84,22 @@ def plan_row(conn: Conn, user: User, plan_id: int) -> dict:
         raise NotFound(f"方案 {plan_id} 不存在 (plan not found)")
     community_geom(conn, user, row["community_code"])
     return row
+
+
+def _workers_in_scope(conn: Conn, user: User, grids_members: Iterable[list[dict] | None]) -> None:
+    """A plan may assign only workers of the user's area (a planner of one community cannot
+    take another's); workers that do not exist are the plan check's (``worker_unknown``)."""
+    named = sorted({m["worker_id"] for members in grids_members for m in members or []})
+    if not named:
+        return
+    scope = scope_where(user, Subject.WORKER)
+    rows = conn.execute(
+        f"SELECT worker.id FROM worker WHERE worker.id = ANY(%(named)s) AND NOT coalesce({scope.sql}, false)",
+        scope.params | {"named": named},
+    ).fetchall()
+    if rows:
+        outside = [r[0] for r in rows]
+        raise Unprocessable(f"这些网格员不在您的辖区 (workers outside your area): {outside}")
 
 
 def _grids(document: dict[str, Any]) -> list[PlanGrid]:
@@ -231,13 +248,15 @@ def apply(
     elif valid_from.tzinfo is None:
         valid_from = valid_from.replace(tzinfo=ZoneInfo(settings.local_timezone))
     overrides = body.assignments or {}
-    unknown = sorted(set(overrides) - {g.code for g in store.plan_grids(conn, plan_id)})
+    stored = {g.code: g.assignments for g in store.plan_grids(conn, plan_id)}
+    unknown = sorted(set(overrides) - set(stored))
     if unknown:
         raise Unprocessable(f"方案中没有这些网格 (no such grids in the plan): {unknown}")
     try:
         chosen = {code: parse_assignments(code, members) for code, members in overrides.items()}
     except BadPlanGeoJSON as exc:
         raise Unprocessable(str(exc)) from exc
+    _workers_in_scope(conn, user, (stored | chosen).values())
     rules = LoadRules.from_settings(settings)
     try:
         result = store.apply_draft(conn, plan_id, valid_from, user.username, rules, chosen)
