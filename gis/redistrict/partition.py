@@ -300,7 +300,6 @@ def _split_piece(
             state = Assignment(graph, households, labels, locked=set())
             left = balance(state, targets, rng, max_moves=4 * graph.size + 100, cancel=cancel)
         refine(state, targets, rng, REFINE_ROUNDS, cancel=cancel)
-        compact(state, targets, rng, REFINE_ROUNDS, cancel=cancel)
         score = (left, cut_cost(state))
         if best is None or score < best[0]:
             best = (score, state.labels.copy())

@@ -22,8 +22,8 @@ from gis.redistrict.targets import Targets
 
 ANGLES = 8
 """Directions of the sweep (over 180°)."""
-ROUNDS = 4
-BELOW_POLSBY_POPPER = 0.6
+ROUNDS = 2
+BELOW_POLSBY_POPPER = 0.5
 """Only grids less compact than this are recombined with their neighbours (the others
 gain little, and on 100k buildings every pair would cost too much)."""
 
