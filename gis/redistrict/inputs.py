@@ -310,9 +310,8 @@ def assemble(
     if boundary is not None:
         outline = shapely.union_all(boundary.to_crs(crs).geometry.to_numpy())
     else:
-        outline = shapely.convex_hull(shapely.union_all(metric.geometry.to_numpy())).buffer(
-            hull_buffer_m
-        )
+        corners = shapely.multipoints(shapely.get_coordinates(metric.geometry.to_numpy()))
+        outline = shapely.convex_hull(corners).buffer(hull_buffer_m)  # no union: 100k buildings
     outline = shapely.make_valid(outline)
     inside = shapely.contains(outline, shapely.point_on_surface(metric.geometry.to_numpy()))
     metric = _merge_identical(metric[inside].reset_index(drop=True))
