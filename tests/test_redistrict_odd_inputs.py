@@ -118,3 +118,13 @@ def test_shapefile_with_gbk_attributes_reads_chinese_names(tmp_path, world, keep
     frame = inputs._read(path)
     assert frame["name"].tolist() == names.tolist()
     assert len(inputs.read_buildings(path, households_field="households")) == 16
+
+
+def test_more_than_999_grids_continue_in_the_next_community_codes():
+    from gis.redistrict.propose import grid_codes
+
+    polygons = shapely.box(np.arange(1200) * 1e-3, 40.0, np.arange(1200) * 1e-3 + 5e-4, 40.0005)
+    codes = grid_codes("150203001001", polygons)
+    assert len(set(codes)) == 1200 and all(len(c) == 15 for c in codes)
+    assert codes[0] == "150203001001001" and codes[998] == "150203001001999"
+    assert codes[999] == "150203001002001" and codes[-1] == "150203001002201"

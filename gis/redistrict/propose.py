@@ -15,7 +15,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from gis.crs import WGS84
-from gis.gridcodes import number_grids
+from gis.gridcodes import MAX_GRIDS_PER_COMMUNITY, number_grids, reading_order
 from gis.redistrict.graph import UnitGraph, build_graph, pieces_per_grid
 from gis.redistrict.inputs import PlannerInputs
 from gis.redistrict.metrics import PlanMetrics, changed_share, plan_metrics
@@ -92,6 +92,20 @@ def _dissolve(cells: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return np.array(
         [_union_one_piece(group) for group in np.split(cells[order], starts[1:])], dtype=object
     )
+
+
+def grid_codes(community_code: str, polygons: np.ndarray) -> list[str]:
+    """15-digit codes in reading order. A file holding more than one community's worth
+    (above 999 grids, e.g. a whole district as one file) continues in the next community
+    codes: every 999 grids in reading order take community code + 1, + 2, …"""
+    if len(polygons) <= MAX_GRIDS_PER_COMMUNITY:
+        return number_grids(community_code, polygons)
+    number_grids(community_code, polygons[:1])  # the code's format is checked
+    codes = [""] * len(polygons)
+    for seq, i in enumerate(reading_order(polygons)):
+        block, within = divmod(seq, MAX_GRIDS_PER_COMMUNITY)
+        codes[i] = f"{int(community_code) + block:012d}{within + 1:03d}"
+    return codes
 
 
 def propose(
@@ -171,7 +185,7 @@ def plan_from_labels(
         cuts=_cuts(graph, labels),
     )
     wgs84 = gpd.GeoSeries(polygons, crs=inputs.crs).to_crs(WGS84).to_numpy()
-    codes = number_grids(options.community_code, wgs84)
+    codes = grid_codes(options.community_code, wgs84)
     flags = [
         _flags(h, over, parts, len(polygons), targets)
         for h, over, parts in zip(
