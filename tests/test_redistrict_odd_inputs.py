@@ -128,3 +128,13 @@ def test_more_than_999_grids_continue_in_the_next_community_codes():
     assert len(set(codes)) == 1200 and all(len(c) == 15 for c in codes)
     assert codes[0] == "150203001001001" and codes[998] == "150203001001999"
     assert codes[999] == "150203001002001" and codes[-1] == "150203001002201"
+
+
+def test_buildings_without_an_id_stay_apart(tmp_path, world):
+    buildings, _, _ = world
+    ids = buildings["id"].astype(object)
+    ids.iloc[:5] = None
+    path = tmp_path / "some_ids.geojson"
+    buildings.assign(id=ids).to_file(path)
+    read = inputs.read_buildings(path, households_field="households")
+    assert len(read) == 16 and read["building_id"].is_unique

@@ -178,7 +178,10 @@ def read_buildings(
     if id_column is None:
         frame = frame.assign(building_id=[str(i) for i in range(len(frame))])
     else:
-        frame = frame.assign(building_id=frame[id_column].astype(str))
+        # A feature without an id is a building of its own (row number), not one "nan".
+        ids = frame[id_column].astype(str).where(frame[id_column].notna())
+        rows = pd.Series([f"row{i}" for i in range(len(frame))], index=frame.index)
+        frame = frame.assign(building_id=ids.fillna(rows))
     if frame["building_id"].duplicated().any():
         frame = frame.dissolve(by="building_id", as_index=False, aggfunc="first", sort=True)
     else:
