@@ -61,3 +61,21 @@ def test_propose_on_lujiazui_writes_a_checked_plan(tmp_path):
     again = json.loads(checked.stdout.strip().splitlines()[-1])
     for key in ("grids", "households", "households_min", "households_max", "in_range_share"):
         assert again[key] == metrics[key], key
+
+
+def test_propose_without_boundary_gives_one_polygon_per_grid(tmp_path):
+    """The default boundary (the buildings' hull, buffered) and the default seed: a grid
+    whose units meet only along a road between two blocks (vertices a few nanometres
+    apart) once came out in two pieces when snapped; every grid must be one polygon."""
+    plan_path = tmp_path / "plan.geojson"
+    proposed = _wangge(
+        "propose", "--buildings", str(OSM / "shanghai_lujiazui_buildings.geojson"),
+        "--roads", str(OSM / "shanghai_lujiazui_roads.geojson"), "--out", str(plan_path),
+        "--json",
+    )  # fmt: skip
+    assert proposed.returncode == 0, proposed.stderr
+    metrics = json.loads(proposed.stdout.strip().splitlines()[-1])
+    assert metrics["contiguous_share"] == 1.0
+    geoms = gpd.read_file(plan_path).geometry.to_numpy()
+    assert (shapely.get_type_id(geoms) == 3).all() and shapely.is_valid(geoms).all()
+    assert "not_contiguous" not in "".join(gpd.read_file(plan_path)["flag"])

@@ -49,6 +49,7 @@ def _stderr_progress():
 
 
 def _propose(args: argparse.Namespace) -> int:
+    from gis.gridcodes import MAX_GRIDS_PER_COMMUNITY
     from gis.redistrict.inputs import InputError
     from gis.redistrict.plan_files import write_plan
     from gis.redistrict.propose import ProposeOptions, propose
@@ -72,6 +73,12 @@ def _propose(args: argparse.Namespace) -> int:
         print(f"错误 error: {exc}", file=sys.stderr)
         return 2
     write_plan(plan, args.out, args.assignment_out)
+    if plan.metrics.grids > MAX_GRIDS_PER_COMMUNITY:
+        print(
+            f"注意 note: {plan.metrics.grids} grids are more than one community's "
+            f"{MAX_GRIDS_PER_COMMUNITY}: codes continue in the next community codes",
+            file=sys.stderr,
+        )
     _print_metrics(plan.metrics.as_dict(), args.json)
     print(f"方案已写入 plan written to: {args.out}", file=sys.stderr)
     return 0

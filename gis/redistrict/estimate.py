@@ -23,9 +23,11 @@ NON_RESIDENTIAL = frozenset(
         "construction", "shed", "gate", "mall", "public", "civic", "government", "parking",
         "garage", "garages", "roof", "service", "train_station", "stadium", "sports_centre",
         "museum", "theatre", "cinema", "supermarket", "kiosk", "toilets", "bridge",
+        "商业", "办公", "工业", "厂房", "仓库", "学校", "医院", "酒店", "商场", "公建",
     }
 )  # fmt: skip
-"""Building types (OSM ``building`` / Tilezen ``kind_detail``) that hold no households."""
+"""Building types (OSM ``building`` / Tilezen ``kind_detail``, common Chinese survey
+types) that hold no households."""
 
 TYPE_FIELDS = ("building", "kind_detail", "building_type")
 LEVEL_FIELDS = ("building:levels", "levels", "floors")

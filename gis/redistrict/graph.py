@@ -32,6 +32,8 @@ class UnitGraph:
     """Area (m²) of each unit's cell."""
     unit_perimeter: np.ndarray
     """Perimeter (m) of each unit's cell."""
+    unit_xy: np.ndarray | None = None
+    """Centroid (x, y) of each unit's cell, shape (size, 2); None when not known."""
 
     @property
     def size(self) -> int:
@@ -65,7 +67,7 @@ def from_pairs(
     weight = np.where(cross, lengths * road_factor, lengths)
     return UnitGraph(
         indptr, dst.astype(np.int64), lengths, weight, cross, shapely.area(cells),
-        shapely.length(cells),
+        shapely.length(cells), shapely.get_coordinates(shapely.centroid(cells)),
     )  # fmt: skip
 
 
@@ -131,6 +133,7 @@ def induced(graph: UnitGraph, members: np.ndarray) -> UnitGraph:
         graph.crosses_road[keep],
         graph.unit_area[members],
         graph.unit_perimeter[members],
+        None if graph.unit_xy is None else graph.unit_xy[members],
     )
 
 
@@ -155,3 +158,30 @@ def connected_without(adjacency: list[list[int]], labels: np.ndarray, unit: int,
                 seen.add(v)
                 stack.append(v)
     return len(seen) == size
+
+
+def pieces_per_grid(graph: UnitGraph, labels: np.ndarray) -> np.ndarray:
+    """Connected pieces of each grid's units on the graph (1 everywhere: contiguous), in one
+    pass over all units."""
+    src = np.repeat(np.arange(graph.size), np.diff(graph.indptr))
+    same = labels[src] == labels[graph.indices]
+    inner = UnitGraph(
+        np.concatenate([[0], np.cumsum(np.bincount(src[same], minlength=graph.size))]),
+        graph.indices[same], graph.length_m[same], graph.weight[same],
+        graph.crosses_road[same], graph.unit_area, graph.unit_perimeter,
+    )  # fmt: skip
+    pieces = np.zeros(int(labels.max()) + 1, dtype=np.int64)
+    for piece in components(inner):
+        pieces[labels[piece[0]]] += 1
+    return pieces
+
+
+def grid_shapes(graph: UnitGraph, labels: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """(area, perimeter) of each grid from its units (perimeter includes holes and the
+    community outline, as the Polsby-Popper of the dissolved polygon does)."""
+    area = np.bincount(labels, weights=graph.unit_area, minlength=count)
+    src = np.repeat(np.arange(graph.size), np.diff(graph.indptr))
+    same = labels[src] == labels[graph.indices]
+    inner = np.bincount(labels[src[same]], weights=graph.length_m[same], minlength=count)
+    perimeter = np.bincount(labels, weights=graph.unit_perimeter, minlength=count) - inner
+    return area, perimeter

@@ -11,6 +11,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 import shapely
 from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
@@ -50,11 +51,104 @@ class PlannerInputs:
     """Current grids: column code, geometry; None when not given."""
 
 
-def _read(path: Path) -> gpd.GeoDataFrame:
+POLYGONS = ("Polygon", "MultiPolygon")
+LINES = ("LineString", "MultiLineString")
+LAYER_HINTS = {
+    "buildings": ("build", "建筑", "房屋", "楼"),
+    "roads": ("road", "street", "highway", "道路", "街"),
+    "boundary": ("boundary", "community", "社区", "边界", "范围"),
+    "grids": ("grid", "网格"),
+}
+"""Words in a layer's name that say which input it is, when a file has several layers."""
+
+
+def _pick_layer(path: Path, kinds: tuple[str, ...], role: str) -> str | None:
+    """The layer of a multi-layer file (GeoPackage) to read: of those holding ``kinds``
+    of geometry, the first whose name hints at ``role``, else the first; None for a
+    single-layer file."""
+    layers = pyogrio.list_layers(path)
+    if len(layers) <= 1:
+        return None
+    fitting = [
+        str(name)
+        for name, geometry_type in layers
+        if any(str(geometry_type).removeprefix("3D ").removesuffix(" Z") == k for k in kinds)
+    ] or [str(name) for name, _ in layers]
+    hinted = [name for name in fitting if any(h in name.lower() for h in LAYER_HINTS[role])]
+    return (hinted or fitting)[0]
+
+
+def _shapefile_encoding(path: Path, frame: gpd.GeoDataFrame) -> str | None:
+    """The encoding of a Shapefile's attributes when it has no .cpg and GDAL's default
+    (Latin-1) gave mojibake: UTF-8 or GBK (Chinese), whichever the bytes decode as."""
+    if path.suffix.lower() != ".shp" or path.with_suffix(".cpg").exists():
+        return None
+    attributes = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    texts = [
+        value for column in attributes.columns if pd.api.types.is_string_dtype(attributes[column])
+        for value in attributes[column].dropna().astype(str).head(200)
+    ]  # fmt: skip
+    raw = [t.encode("latin-1") for t in texts if any("\x80" <= c <= "\xff" for c in t)]
+    if not raw or not all(len(t) == len(t.encode("latin-1", "ignore")) for t in texts):
+        return None
+    for encoding in ("utf-8", "gbk"):
+        try:
+            [value.decode(encoding) for value in raw]
+        except UnicodeDecodeError:
+            continue
+        return encoding
+    return None
+
+
+def _polygonal(geoms: np.ndarray) -> np.ndarray:
+    """Valid polygonal geometries: invalid ones repaired (make_valid), collections reduced
+    to their polygons (None where nothing polygonal is left)."""
+    geoms = shapely.make_valid(geoms)
+    odd = np.flatnonzero(~np.isin(shapely.get_type_id(geoms), (3, 6)))
+    for i in odd.tolist():
+        parts = shapely.get_parts(geoms[i])
+        parts = parts[np.isin(shapely.get_type_id(parts), (3, 6))]
+        parts = shapely.get_parts(parts)
+        geoms[i] = (
+            None
+            if not len(parts)
+            else parts[0]
+            if len(parts) == 1
+            else shapely.multipolygons(parts)
+        )
+    return geoms
+
+
+def _read(
+    path: Path, kinds: tuple[str, ...] = POLYGONS, role: str = "buildings", repair: bool = True
+) -> gpd.GeoDataFrame:
+    """A layer of ``kinds`` of geometry, in 2D (a Z is dropped), polygons made valid unless
+    ``repair`` is off (a plan's grids are measured as they are); a file without a CRS is
+    taken as WGS84 when its coordinates are degrees."""
     if not path.exists():
         raise InputError(f"{path}: no such file")
-    frame = gpd.read_file(path)
+    layer = _pick_layer(path, kinds, role)
+    try:
+        frame = gpd.read_file(path, layer=layer)
+        encoding = _shapefile_encoding(path, frame)
+        if encoding is not None:
+            frame = gpd.read_file(path, layer=layer, encoding=encoding)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        raise InputError(f"{path}: cannot be read as a GIS file ({exc})") from exc
+    frame = frame[frame.geometry.notna()]
+    geoms = shapely.force_2d(frame.geometry.to_numpy())
+    if kinds == POLYGONS and repair:
+        geoms = _polygonal(geoms)
+    frame = frame.set_geometry(geoms, crs=frame.crs)
+    frame = frame[frame.geometry.notna() & ~frame.geometry.is_empty]
+    frame = frame[frame.geom_type.isin(kinds)]
     if frame.crs is None:
+        x0, y0, x1, y1 = frame.total_bounds if len(frame) else (0, 0, 0, 0)
+        if not (-180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
+            raise InputError(
+                f"{path}: no coordinate system given and the coordinates are not degrees "
+                f"(x {x0:.0f}..{x1:.0f}): add its .prj, or save it with its CRS"
+            )
         frame = frame.set_crs("EPSG:4326")
     return frame
 
@@ -75,20 +169,23 @@ def read_buildings(
     Without ``households_field`` households are estimated (see :mod:`estimate`); a CSV or
     Excel file of ``id,households`` overrides any of them.
     """
-    frame = _read(path)
+    frame = _read(path, POLYGONS, "buildings")
     if "kind" in frame.columns:
         frame = frame[~frame["kind"].isin(NOT_A_BUILDING)]
-    frame = frame[frame.geom_type.isin(["Polygon", "MultiPolygon"])]
-    frame = frame[~frame.geometry.is_empty]
     if frame.empty:
         raise InputError(f"{path}: no building polygons")
     id_column = _id_column(frame)
     if id_column is None:
         frame = frame.assign(building_id=[str(i) for i in range(len(frame))])
     else:
-        frame = frame.assign(building_id=frame[id_column].astype(str))
-    frame = frame.assign(geometry=shapely.make_valid(frame.geometry.to_numpy()))
-    frame = frame.dissolve(by="building_id", as_index=False, aggfunc="first", sort=True)
+        # A feature without an id is a building of its own (row number), not one "nan".
+        ids = frame[id_column].astype(str).where(frame[id_column].notna())
+        rows = pd.Series([f"row{i}" for i in range(len(frame))], index=frame.index)
+        frame = frame.assign(building_id=ids.fillna(rows))
+    if frame["building_id"].duplicated().any():
+        frame = frame.dissolve(by="building_id", as_index=False, aggfunc="first", sort=True)
+    else:
+        frame = frame.sort_values("building_id", ignore_index=True)
     metric = frame.estimate_utm_crs()
     areas = frame.to_crs(metric).area.to_numpy()
     if households_field is not None:
@@ -151,8 +248,7 @@ def apply_overrides(buildings: gpd.GeoDataFrame, path: Path) -> gpd.GeoDataFrame
 
 def read_roads(path: Path) -> gpd.GeoDataFrame:
     """The cut-line roads of a file: all lines, or only major classes when classes are given."""
-    frame = _read(path)
-    frame = frame[frame.geom_type.isin(["LineString", "MultiLineString"])]
+    frame = _read(path, LINES, "roads")
     for column in ("kind_detail", "highway", "railway"):
         if column in frame.columns:
             frame = frame[frame[column].isin(CUT_ROAD_CLASSES)]
@@ -165,8 +261,7 @@ def read_roads(path: Path) -> gpd.GeoDataFrame:
 
 
 def read_boundary(path: Path) -> gpd.GeoDataFrame:
-    frame = _read(path)
-    frame = frame[frame.geom_type.isin(["Polygon", "MultiPolygon"])]
+    frame = _read(path, POLYGONS, "boundary")
     if frame.empty:
         raise InputError(f"{path}: no boundary polygon")
     return frame
@@ -174,8 +269,7 @@ def read_boundary(path: Path) -> gpd.GeoDataFrame:
 
 def read_grids(path: Path) -> gpd.GeoDataFrame:
     """Grid polygons with a code (``code``/``grid_code``/``grid``, else their order)."""
-    frame = _read(path)
-    frame = frame[frame.geom_type.isin(["Polygon", "MultiPolygon"])]
+    frame = _read(path, POLYGONS, "grids", repair=False)
     if frame.empty:
         raise InputError(f"{path}: no grid polygons")
     column = next((name for name in GRID_CODE_FIELDS if name in frame.columns), None)
@@ -189,7 +283,7 @@ def _merge_identical(buildings: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """One row per footprint: identical footprints (duplicate features) are merged into the
     first, which takes their households, so no household is lost."""
     keys = pd.Series(shapely.to_wkb(shapely.normalize(buildings.geometry.to_numpy())))
-    first = keys.groupby(keys).transform(lambda group: group.index[0]).to_numpy()
+    first = pd.Series(np.arange(len(keys))).groupby(keys.to_numpy()).transform("min").to_numpy()
     if (first == np.arange(len(buildings))).all():
         return buildings
     out = buildings[first == np.arange(len(buildings))].copy()
@@ -219,9 +313,8 @@ def assemble(
     if boundary is not None:
         outline = shapely.union_all(boundary.to_crs(crs).geometry.to_numpy())
     else:
-        outline = shapely.convex_hull(shapely.union_all(metric.geometry.to_numpy())).buffer(
-            hull_buffer_m
-        )
+        corners = shapely.multipoints(shapely.get_coordinates(metric.geometry.to_numpy()))
+        outline = shapely.convex_hull(corners).buffer(hull_buffer_m)  # no union: 100k buildings
     outline = shapely.make_valid(outline)
     inside = shapely.contains(outline, shapely.point_on_surface(metric.geometry.to_numpy()))
     metric = _merge_identical(metric[inside].reset_index(drop=True))

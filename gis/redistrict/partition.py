@@ -17,6 +17,7 @@ import numpy as np
 import pymetis
 
 from gis.redistrict.graph import UnitGraph, components, connected_without, induced
+from gis.redistrict.recombine import recombine
 from gis.redistrict.search import Assignment, Cancelled, balance, compact, refine
 from gis.redistrict.targets import Targets
 
@@ -281,7 +282,6 @@ def _split_piece(
             state = Assignment(graph, households, labels, locked=set())
             left = balance(state, targets, rng, max_moves=4 * graph.size + 100, cancel=cancel)
         refine(state, targets, rng, REFINE_ROUNDS, cancel=cancel)
-        compact(state, targets, rng, REFINE_ROUNDS, cancel=cancel)
         score = (left, cut_cost(state))
         if best is None or score < best[0]:
             best = (score, state.labels.copy())
@@ -292,6 +292,8 @@ def _split_piece(
 
 
 RESPLIT_ROUNDS = 4
+WIDER_RINGS = 1
+"""Rings of neighbours beyond the first that a grid out of band is cut again with."""
 
 
 def _resplit_regions(
@@ -327,6 +329,15 @@ def _resplit_regions(
             if totals[grid] < targets.minimum:
                 by_room.reverse()
             regions = [{grid, h} for h in by_room[:3]] + [{grid} | around]
+            # Last, wider rings of neighbours: buildings of ~300 households leave no room
+            # next door, the surplus has to travel further.
+            for _ in range(WIDER_RINGS):
+                ring = np.isin(labels, list(regions[-1]))
+                wider = set(_shared_with(graph, np.where(ring, -1, labels), np.flatnonzero(ring)))
+                wider -= set(locked)
+                if not wider or wider & touched or any(h >= len(totals) for h in wider):
+                    break
+                regions.append(regions[-1] | wider)
             for region in regions:
                 found = _resplit(
                     graph, households, labels, region, totals, targets, seed * 101 + round_, cancel
@@ -454,7 +465,13 @@ def partition(
         done_units += len(piece)
         if progress is not None:
             progress("partition", done_units / graph.size)
-    return _renumber(labels)
+    # Across pieces, on the whole community: pairs of grids recut where that is more
+    # compact, then single moves, which can now also give land without households next to
+    # an oversize grid to it (or take it from it).
+    state = Assignment(graph, households, labels, locked)
+    recombine(state, targets, cancel=cancel)
+    compact(state, targets, np.random.default_rng(seed), REFINE_ROUNDS, cancel=cancel)
+    return _renumber(state.labels)
 
 
 def stay_close(

@@ -12,13 +12,20 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from gis.crs import WGS84
-from gis.gridcodes import number_grids
-from gis.redistrict.graph import UnitGraph, build_graph
+from gis.gridcodes import MAX_GRIDS_PER_COMMUNITY, number_grids, reading_order
+from gis.redistrict.graph import UnitGraph, build_graph, pieces_per_grid
 from gis.redistrict.inputs import PlannerInputs
 from gis.redistrict.metrics import PlanMetrics, changed_share, plan_metrics
-from gis.redistrict.partition import CancelCheck, Progress, partition, stay_close
+from gis.redistrict.partition import (
+    CancelCheck,
+    Progress,
+    make_contiguous,
+    partition,
+    stay_close,
+)
 from gis.redistrict.targets import Targets
 from gis.redistrict.tessellation import GRID_SIZE_M, Tessellation, tessellate
 
@@ -59,16 +66,46 @@ def _current_labels(inputs: PlannerInputs, tessellation: Tessellation) -> np.nda
     return labels
 
 
+def _union_one_piece(group: np.ndarray) -> BaseGeometry:
+    """The union of a grid's units, snapped to GRID_SIZE_M.
+
+    Snap rounding can open a sliver (< 1 cm) along an edge that two units share only up to
+    floating noise (cells of two blocks meeting on a road, with their own vertices), which
+    leaves a grid that is one piece on the unit graph in two polygons. Then the exact union
+    is taken, else the snapped union closed by GRID_SIZE_M (buffer out and back in).
+    """
+    snapped = shapely.union_all(group, grid_size=GRID_SIZE_M)
+    if shapely.get_type_id(snapped) == 3:
+        return snapped
+    exact = shapely.union_all(group)
+    if shapely.get_type_id(exact) == 3:
+        return exact
+    closed = shapely.buffer(
+        shapely.buffer(snapped, GRID_SIZE_M, join_style="mitre"), -GRID_SIZE_M, join_style="mitre"
+    )
+    return closed if shapely.get_type_id(closed) == 3 else snapped
+
+
 def _dissolve(cells: np.ndarray, labels: np.ndarray) -> np.ndarray:
     order = np.argsort(labels, kind="stable")
     _, starts = np.unique(labels[order], return_index=True)
     return np.array(
-        [
-            shapely.union_all(group, grid_size=GRID_SIZE_M)
-            for group in np.split(cells[order], starts[1:])
-        ],
-        dtype=object,
+        [_union_one_piece(group) for group in np.split(cells[order], starts[1:])], dtype=object
     )
+
+
+def grid_codes(community_code: str, polygons: np.ndarray) -> list[str]:
+    """15-digit codes in reading order. A file holding more than one community's worth
+    (above 999 grids, e.g. a whole district as one file) continues in the next community
+    codes: every 999 grids in reading order take community code + 1, + 2, …"""
+    if len(polygons) <= MAX_GRIDS_PER_COMMUNITY:
+        return number_grids(community_code, polygons)
+    number_grids(community_code, polygons[:1])  # the code's format is checked
+    codes = [""] * len(polygons)
+    for seq, i in enumerate(reading_order(polygons)):
+        block, within = divmod(seq, MAX_GRIDS_PER_COMMUNITY)
+        codes[i] = f"{int(community_code) + block:012d}{within + 1:03d}"
+    return codes
 
 
 def propose(
@@ -103,6 +140,9 @@ def propose(
         labels = stay_close(graph, tess.households, targets, current, options.seed, cancel)
     else:
         labels = partition(graph, tess.households, targets, options.seed, progress, cancel)
+    if (pieces_per_grid(graph, labels) > 1).any():
+        # The partition keeps grids contiguous; this is the guarantee, should a step not.
+        labels = make_contiguous(graph, labels, set())
     report("grids", 0.0)
     plan = plan_from_labels(inputs, options, tess, graph, labels, current)
     report("done", 1.0)
@@ -145,7 +185,7 @@ def plan_from_labels(
         cuts=_cuts(graph, labels),
     )
     wgs84 = gpd.GeoSeries(polygons, crs=inputs.crs).to_crs(WGS84).to_numpy()
-    codes = number_grids(options.community_code, wgs84)
+    codes = grid_codes(options.community_code, wgs84)
     flags = [
         _flags(h, over, parts, len(polygons), targets)
         for h, over, parts in zip(

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from gis.redistrict.graph import UnitGraph, connected_without
+from gis.redistrict.graph import UnitGraph, connected_without, grid_shapes
 from gis.redistrict.targets import Targets
 
 
@@ -224,11 +224,7 @@ def compact(
     graph = state.graph
     count = len(state.totals)
     labels = state.labels
-    area = np.bincount(labels, weights=graph.unit_area, minlength=count)
-    src = np.repeat(np.arange(graph.size), np.diff(graph.indptr))
-    same = labels[src] == labels[graph.indices]
-    inner = np.bincount(labels[src[same]], weights=graph.length_m[same], minlength=count)
-    perimeter = np.bincount(labels, weights=graph.unit_perimeter, minlength=count) - inner
+    area, perimeter = grid_shapes(graph, labels, count)
     lengths = [
         graph.length_m[graph.indptr[u] : graph.indptr[u + 1]].tolist() for u in range(graph.size)
     ]
@@ -241,14 +237,16 @@ def compact(
         moved = 0
         for unit in units:
             source = int(labels[unit])
-            if source in state.locked:
+            w = int(state.weights[unit])
+            # Land without households may move into and out of locked (oversize) grids:
+            # a tower then takes the empty land around it instead of a neighbour wrapping it.
+            if source in state.locked and w > 0:
                 continue
             shared: dict[int, float] = {}
             for v, length in zip(state.adjacency[unit], lengths[unit], strict=True):
                 grid = int(labels[v])
                 shared[grid] = shared.get(grid, 0.0) + length
             a_u, p_u = graph.unit_area[unit], graph.unit_perimeter[unit]
-            w = int(state.weights[unit])
             p_source = perimeter[source] - p_u + 2 * shared.get(source, 0.0)
             a_source = area[source] - a_u
             if a_source <= 0:
@@ -256,7 +254,7 @@ def compact(
             before_source = perimeter[source] ** 2 / area[source]
             best, best_delta, best_p = -1, -1e-9, 0.0
             for target, length in shared.items():
-                if target == source or target in state.locked:
+                if target == source or (target in state.locked and w > 0):
                     continue
                 p_target = perimeter[target] + p_u - 2 * length
                 delta = (
