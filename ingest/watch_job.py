@@ -54,29 +54,23 @@ def watch_rule(kind: str) -> Rule:
     """What a finding of this kind becomes as an incident and task."""
     title_zh, title_en = TITLES.get(kind, ("设备故障", "Device fault"))
     if kind in RESIDENT_KINDS:
-        return Rule(
-            type=f"{TYPE_PREFIX}{kind}",
-            category=FAMILY_CATEGORY.get(kind, "elderly"),
-            merge="household",
-            urgent_always=False,
-            alert_local_leaders=False,
-            escalates=False,
-            notify_family=False,
-            department=None,
-            title_zh=f"{title_zh}——请上门探访",
-            title_en=f"{title_en}: visit the household",
-        )
+        category = FAMILY_CATEGORY.get(kind, "elderly")
+        zh, en = f"{title_zh}——请上门探访", f"{title_en}: visit the household"
+    else:
+        category = "device"
+        zh = f"设备维护: {title_zh}——请检修设备"
+        en = f"Device maintenance: {title_en}: check the device"
     return Rule(
         type=f"{TYPE_PREFIX}{kind}",
-        category="device",
+        category=category,
         merge="household",
         urgent_always=False,
         alert_local_leaders=False,
         escalates=False,
         notify_family=False,
         department=None,
-        title_zh=f"设备维护: {title_zh}——请检修设备",
-        title_en=f"Device maintenance: {title_en}: check the device",
+        title_zh=zh,
+        title_en=en,
     )
 
 

@@ -16,8 +16,14 @@ from pydantic import BaseModel, Field
 
 from api.deps import AppSettings, Conn, CurrentUser
 from api.errors import Unprocessable
-from api.routes.plans import community_geom, grid_features, plan_row, require_planner, stale
-from gis import audit
+from api.routes.plans import (
+    community_geom,
+    grid_features,
+    plan_row,
+    require_planner,
+    save_grids,
+    stale,
+)
 from gis.crs import WGS84
 from gis.redistrict.local_fix import fix_grid
 from gis.redistrict.propose import ProposeOptions
@@ -161,19 +167,8 @@ def save_assignment(
         grids = model.grids_of_assignment(assignment)
     except ValueError as exc:
         raise Unprocessable(str(exc)) from exc
-    try:
-        version = store.replace_grids(conn, plan_id, body.version, grids)
-    except store.StaleVersion as exc:
-        raise stale(plan, body.version) from exc
+    version = save_grids(conn, user, plan, body.version, grids, "editor")
     store.lock_grids(conn, plan_id, body.locked)
-    audit.record(
-        conn,
-        user.username,
-        "plan.update",
-        "grid_plan",
-        plan_id,
-        {"version": version, "grids": len(grids), "from": "editor"},
-    )
     return {"id": plan_id, "version": version, "grids": grid_features(conn, plan_id)}
 
 

@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from api.deps import AppSettings, Conn, CurrentUser
 from api.errors import Unprocessable
 from api.routes.plan_editor import community_model
-from api.routes.plans import grid_features, plan_row, require_planner, stale
+from api.routes.plans import grid_features, plan_row, require_planner, save_grids, stale
 from gis import audit
 from gis.redistrict_apply import exports, store
 from gis.redistrict_apply.validate import PlanGrid
@@ -102,16 +102,5 @@ def import_file(
         raise Unprocessable(str(exc)) from exc
     if not grids:
         raise Unprocessable("文件中没有网格 (the file holds no grids)")
-    try:
-        new_version = store.replace_grids(conn, plan_id, version, grids)
-    except store.StaleVersion as exc:
-        raise stale(plan, version) from exc
-    audit.record(
-        conn,
-        user.username,
-        "plan.update",
-        "grid_plan",
-        plan_id,
-        {"version": new_version, "grids": len(grids), "from": name},
-    )
+    new_version = save_grids(conn, user, plan, version, grids, name)
     return {"id": plan_id, "version": new_version, "grids": grid_features(conn, plan_id)}

@@ -201,20 +201,28 @@ def update_plan(plan_id: int, body: PlanUpdate, conn: Conn, user: CurrentUser) -
     """Replace a draft's grids; ``version`` must be the one read (else 409)."""
     require_planner(user)
     plan = plan_row(conn, user, plan_id)
+    version = save_grids(conn, user, plan, body.version, _grids(body.grids), "geojson")
+    return {"id": plan_id, "version": version}
+
+
+def save_grids(
+    conn: Conn, user: User, plan: dict, version: int, grids: list[PlanGrid], source: str
+) -> int:
+    """Replace a draft's grids if ``version`` is the one read (else 409), audited with where
+    the grids came from; returns the new version."""
     try:
-        grids = _grids(body.grids)
-        version = store.replace_grids(conn, plan_id, body.version, grids)
+        new_version = store.replace_grids(conn, plan["id"], version, grids)
     except store.StaleVersion as exc:
-        raise stale(plan, body.version) from exc
+        raise stale(plan, version) from exc
     audit.record(
         conn,
         user.username,
         "plan.update",
         "grid_plan",
-        plan_id,
-        {"version": version, "grids": len(grids)},
+        plan["id"],
+        {"version": new_version, "grids": len(grids), "from": source},
     )
-    return {"id": plan_id, "version": version}
+    return new_version
 
 
 @router.post("/{plan_id}/validate")
