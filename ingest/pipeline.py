@@ -221,7 +221,34 @@ def _store_events(
                     joined.community_code[i],
                 )
             )
-    return situations, activity
+    return _without_watched_absences(conn, situations), activity
+
+
+def _without_watched_absences(
+    conn: psycopg.Connection, situations: list[Situation]
+) -> list[Situation]:
+    """A meter's own "no usage" for a household in the elderly watch opens nothing: the
+    server's watch judges that absence from the household's telemetry (ingest/watch_job.py),
+    and both would send the worker to the same door for the same situation."""
+    meters = {
+        s.device.household_id
+        for s in situations
+        if s.event.type.endswith(".no_usage") and s.device.household_id is not None
+    }
+    if not meters:
+        return situations
+    watched = {
+        row[0]
+        for row in conn.execute(
+            "SELECT household_id FROM watch_enrolment WHERE household_id = ANY(%s)",
+            (sorted(meters),),
+        )
+    }
+    return [
+        s
+        for s in situations
+        if not (s.event.type.endswith(".no_usage") and s.device.household_id in watched)
+    ]
 
 
 def _note_event(

@@ -205,13 +205,20 @@ def door(device_id: str, household: str, direction: str = "door.exit", ts=None) 
     return _envelope(device_id, direction, ts) | {"household_ref": household, "method": "card"}
 
 
-def water_no_usage(device_id: str, since: datetime, ts: datetime | None = None) -> dict:
+def water_no_usage(
+    device_id: str,
+    since: datetime,
+    ts: datetime | None = None,
+    type_: str = "meter.water.no_usage",
+) -> dict:
+    """A water meter's edge-detected anomaly (no use, or with ``type_`` unbroken flow)."""
     ts = ts or datetime.now(UTC)
-    return _envelope(device_id, "meter.water.no_usage", ts) | {
+    flow = 0.0 if type_ == "meter.water.no_usage" else 240.0
+    return _envelope(device_id, type_, ts) | {
         "since": since.isoformat(),
         "duration_s": int((ts - since).total_seconds()),
         "threshold_s": 21600,
-        "readings": {"total_m3": 12.5, "flow_l_per_h": 0.0},
+        "readings": {"total_m3": 12.5, "flow_l_per_h": flow},
     }
 
 
