@@ -5,39 +5,7 @@ import { createMap } from './basemap.js';
 import { config } from './config.js';
 import { h } from './dom.js';
 import { applyTranslations, language, t, toggleLanguage } from './i18n.js';
-
-const MAX_PX = 1600;
-const MAX_BYTES = 300 * 1024;
-
-/** The picture of a file; older WeChat/iOS browsers lack createImageBitmap: an <img>. */
-async function decode(file) {
-  if (window.createImageBitmap) return createImageBitmap(file);
-  const url = URL.createObjectURL(file);
-  try {
-    const img = new Image();
-    img.src = url;
-    await img.decode();
-    return img;
-  } finally {
-    URL.revokeObjectURL(url);
-  }
-}
-
-/** A JPEG of at most MAX_PX on the long side and about MAX_BYTES, drawn on a canvas. */
-export async function shrinkPhoto(file) {
-  const bitmap = await decode(file);
-  const scale = Math.min(1, MAX_PX / Math.max(bitmap.width, bitmap.height));
-  const canvas = document.createElement('canvas');
-  canvas.width = Math.round(bitmap.width * scale);
-  canvas.height = Math.round(bitmap.height * scale);
-  canvas.getContext('2d').drawImage(bitmap, 0, 0, canvas.width, canvas.height);
-  let blob = null;
-  for (const quality of [0.8, 0.65, 0.5, 0.35]) {
-    blob = await new Promise((resolve) => canvas.toBlob(resolve, 'image/jpeg', quality));
-    if (blob.size <= MAX_BYTES) break;
-  }
-  return blob;
-}
+import { shrinkPhoto } from './photo.js';
 
 const main = document.getElementById('report-main');
 const error = h('p', { class: 'error', role: 'alert', hidden: true });

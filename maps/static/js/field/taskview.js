@@ -8,7 +8,7 @@ import { fill, h } from '../dom.js';
 import { formatDue, formatTime } from '../format.js';
 import { label, t } from '../i18n.js';
 import { bearingDeg, compassKey, distanceM, myPosition, navigationLinks } from './geo.js';
-import { reportPhotoBytes, shrinkPhoto } from './photo.js';
+import { reportPhotoBytes, shrinkPhoto } from '../photo.js';
 
 const ACTIONS = new Map(config.actions.map((a) => [a.name, a]));
 

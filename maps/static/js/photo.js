@@ -1,7 +1,7 @@
-// Photos shrunk on the phone before they travel: the long side at most 1600 px, JPEG at
-// the best quality that stays within 300 KB (rural links carry a 5 MB camera photo badly),
-// and a report's photos together within 450 KB — three photos over a 50 kbit/s link
-// arrive in about 75 s, not two and a half minutes.
+// Photos shrunk on the phone before they travel (the field app and the residents' /report):
+// the long side at most 1600 px, JPEG at the best quality that stays within 300 KB (rural
+// links carry a 5 MB camera photo badly), and a report's photos together within 450 KB —
+// three photos over a 50 kbit/s link arrive in about 75 s, not two and a half minutes.
 const LONG_SIDE = 1600;
 const MAX_BYTES = 300 * 1024;
 const REPORT_MAX_BYTES = 450 * 1024;
