@@ -75,7 +75,6 @@ from benchmarks.ingest import (
     _envelope,
     admin_client,
     build_city,
-    free_port,
     publish_process,
     start_ingest,
     stop_ingest,
@@ -86,6 +85,7 @@ from gis.db import connect
 from gis.settings import Settings, get_settings
 from ingest import broker as broker_control
 from tests.browser_helpers import CHROMIUM, CHROMIUM_ARGS
+from tests.ports import on_free_port
 
 PASSWORD = "bench-field-password"
 PHONE = {
@@ -203,8 +203,8 @@ def start_api(url: str, run_dir: Path, mqtt_port: int) -> tuple[subprocess.Popen
         "WANGGE_FIELD_OUTBOX_RETRY_S": "2",
     }
     log_path = run_dir / "api.log"
-    for _ in range(3):
-        port = free_port()
+
+    def start(port: int) -> tuple[subprocess.Popen, str]:
         with log_path.open("wb") as log:
             process = subprocess.Popen(
                 [sys.executable, "-m", "gis.cli", "api", "serve", "--port", str(port)],
@@ -223,9 +223,9 @@ def start_api(url: str, run_dir: Path, mqtt_port: int) -> tuple[subprocess.Popen
                     process.kill()
                     raise
                 time.sleep(0.2)
-        if "address already in use" not in log_path.read_text():
-            break
-    sys.exit(f"the API exited: {log_path.read_text()[-2000:]}")
+        raise RuntimeError(f"the API exited: {log_path.read_text()[-2000:]}")
+
+    return on_free_port(start)
 
 
 # --- lean stream clients (a separate process) ---------------------------------------------
@@ -633,7 +633,7 @@ def main() -> int:
 
     url = admin.with_database(get_settings().database_url, f"wangge_bench_field_{os.getpid()}")
     run_dir = Path(tempfile.mkdtemp(prefix="wangge-bench-field-"))
-    settings = Settings(run_dir=run_dir, mqtt_port=free_port(), database_url=url)
+    settings = Settings(run_dir=run_dir, database_url=url)
     admin.create_database(url)
     processes: list[subprocess.Popen] = []
     ingest = None
@@ -644,8 +644,14 @@ def main() -> int:
         logins = add_logins(url, city, args.workers)
         device_ids = [d for d, _ in city.doors] + [m for m, _ in city.meters]
         device_ids += [c[0] for c in city.cameras]
-        broker_control.write_config(settings, device_ids, city.workers)
-        broker_control.start(settings)
+
+        def start_broker(port: int) -> Settings:
+            on_port = settings.model_copy(update={"mqtt_port": port})
+            broker_control.write_config(on_port, device_ids, city.workers)
+            broker_control.start(on_port)
+            return on_port
+
+        settings = on_free_port(start_broker)
         env = dict(os.environ) | {
             "WANGGE_DATABASE_URL": url,
             "WANGGE_MQTT_PORT": str(settings.mqtt_port),

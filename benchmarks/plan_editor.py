@@ -43,7 +43,7 @@ from benchmarks.map_city import WANGGE, serve
 from gis import admin, migrate
 from gis.db import connect
 from gis.settings import get_settings
-from tests.browser_helpers import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, free_port
+from tests.browser_helpers import CHROMIUM, CHROMIUM_ARGS, VIEWPORT
 
 PLANNER, PASSWORD = "bench_planner", "bench-planner-password"
 COMMUNITY = "150203001001"
@@ -155,10 +155,9 @@ def main() -> int:
     if not CHROMIUM.exists():
         raise SystemExit(f"{CHROMIUM} is missing: apt-get install -y chromium fonts-wqy-zenhei")
     url = create_community(args.buildings, seed=7)
-    port = free_port()
     try:
         with (
-            serve([str(WANGGE), "api", "serve", "--port", str(port)], url, port) as base,
+            serve(lambda port: [str(WANGGE), "api", "serve", "--port", str(port)], url) as base,
             sync_playwright() as playwright,
         ):
             login = httpx.post(
