@@ -16,6 +16,7 @@ from collections.abc import Callable
 import numpy as np
 import pymetis
 
+from gis.redistrict.chain import repair_band
 from gis.redistrict.graph import UnitGraph, components, connected_without, induced
 from gis.redistrict.recombine import recombine
 from gis.redistrict.search import Assignment, Cancelled, balance, compact, refine
@@ -469,6 +470,7 @@ def partition(
     # compact, then single moves, which can now also give land without households next to
     # an oversize grid to it (or take it from it).
     state = Assignment(graph, households, labels, locked)
+    repair_band(state, targets, cancel=cancel)
     recombine(state, targets, cancel=cancel)
     compact(state, targets, np.random.default_rng(seed), REFINE_ROUNDS, cancel=cancel)
     return _renumber(state.labels)

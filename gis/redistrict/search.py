@@ -63,6 +63,18 @@ class Assignment:
         self.totals[grid] += self.weights[unit]
         self.labels[unit] = grid
 
+    def add_grid(self) -> int:
+        """A new empty grid's id (fill it with ``move``)."""
+        self.totals = np.append(self.totals, 0)
+        self.members.append(set())
+        return len(self.members) - 1
+
+    def drop_last_grid(self) -> None:
+        """Remove the last grid, which must be empty (undo of ``add_grid``)."""
+        assert not self.members[-1]
+        self.members.pop()
+        self.totals = self.totals[:-1]
+
     def boundary_units(self, grid: int) -> list[int]:
         return sorted(
             u for u in self.members[grid] if any(self.labels[v] != grid for v in self.adjacency[u])
