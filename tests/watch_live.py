@@ -1,7 +1,8 @@
 """A lone resident's week as device messages, in event time (timestamps in the past), for
 the elderly watch's live tests: water and power every hour (in use in the daytime, the
 fridge at night), a door controller heartbeat every hour, out of the door 09:00-11:00
-local every day until ``stops_going_out_h``; the door controller dies at ``door_dies_h``."""
+local every day until ``stops_going_out_h`` (the last outing comes back); the door
+controller dies at ``door_dies_h``."""
 
 from __future__ import annotations
 
@@ -61,9 +62,12 @@ def resident_week(
         if door_dies_h is not None and i >= door_dies_h:
             continue
         sent.append(Sent("door_a1", "status", status("door_a1", ts=at)))
-        if i < stops_going_out_h and local_hour in (9, 11):
-            direction = "door.exit" if local_hour == 9 else "door.entry"
-            sent.append(Sent("door_a1", "events", door("door_a1", "H-A1", direction, ts=at)))
+        # An outing that began before stops_going_out_h comes back, whatever hour of the
+        # day the week starts at (the test's start follows the wall clock).
+        if local_hour == 9 and i < stops_going_out_h:
+            sent.append(Sent("door_a1", "events", door("door_a1", "H-A1", "door.exit", ts=at)))
+        if local_hour == 11 and 0 <= i - 2 < stops_going_out_h:
+            sent.append(Sent("door_a1", "events", door("door_a1", "H-A1", "door.entry", ts=at)))
     return sent
 
 
