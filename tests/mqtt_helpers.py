@@ -77,17 +77,17 @@ class Client:
         if not self._wait(done, timeout_s):
             raise TimeoutError(f"{what} within {timeout_s} s")
 
-    def wait_connected(self, timeout_s: float = 5.0) -> ReasonCode:
+    def wait_connected(self, timeout_s: float = 30.0) -> ReasonCode:
         self._require(lambda: self.connect_reason is not None, timeout_s, "no CONNACK")
         return self.connect_reason  # type: ignore[return-value]
 
-    def subscribe(self, topic: str, qos: int = 1, timeout_s: float = 5.0) -> list[ReasonCode]:
+    def subscribe(self, topic: str, qos: int = 1, timeout_s: float = 30.0) -> list[ReasonCode]:
         _, mid = self.raw.subscribe(topic, qos=qos)
         self._require(lambda: mid in self._subacks, timeout_s, "no SUBACK")
         return self._subacks[mid]
 
     def publish(
-        self, topic: str, payload: bytes, qos: int = 1, retain: bool = False, timeout_s=5.0
+        self, topic: str, payload: bytes, qos: int = 1, retain: bool = False, timeout_s=30.0
     ) -> ReasonCode | None:
         """Publish and, for QoS 1, wait for the PUBACK and return its reason code."""
         info = self.raw.publish(topic, payload, qos=qos, retain=retain)
@@ -215,7 +215,7 @@ def broker(broker_factory: Callable[..., RunningBroker]) -> RunningBroker:
     return broker_factory()
 
 
-def wait_until(condition: Callable[[], bool], timeout_s: float = 10.0) -> bool:
+def wait_until(condition: Callable[[], bool], timeout_s: float = 30.0) -> bool:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if condition():
