@@ -315,13 +315,14 @@ def measure_alerts(
     try:
         duration = args.fires / FIRES_PER_S + 4
         background_out, background_in = spawn.Pipe(duplex=False)
+        background_count = int(args.background * duration)
         background = spawn.Process(
             target=publish_process,
             args=(
                 settings.mqtt_port,
                 city,
                 0,
-                int(args.background * duration),
+                background_count,
                 args.background,
                 7,
                 background_in,
@@ -346,8 +347,9 @@ def measure_alerts(
             pause = started + (i + 1) / FIRES_PER_S - time.monotonic()
             if pause > 0:
                 time.sleep(pause)
-        background_out.recv()
+        _, background_t0, background_t1 = background_out.recv()  # (event ids, t0, t1)
         background.join(60)
+        background_rate = background_count / max(background_t1 - background_t0, 1e-9)
 
         def fire_tasks() -> dict[str, tuple[int, float]]:
             """event id → (its task, when the task's transaction started: ingest's part)"""
@@ -403,6 +405,7 @@ def measure_alerts(
         "max_s": round(latencies[-1], 3) if latencies else None,
         "chromium_p50_s": round(statistics.median(in_chromium), 3) if in_chromium else None,
         "to_task_transaction_p50_s": round(statistics.median(to_task), 3) if to_task else None,
+        "background_reached_msg_per_s": round(background_rate, 1),
     }
 
 
@@ -710,6 +713,7 @@ def main() -> int:
         "workers_connected": args.workers,
         "chromium_pages": args.chromium,
         "background_msg_per_s": args.background,
+        "background_reached_msg_per_s": alerts["background_reached_msg_per_s"],
         "outbox_actions": outbox["actions"],
         "outbox_lost": outbox["lost"],
         "outbox_duplicated": outbox["duplicated"],
