@@ -35,7 +35,9 @@ FIRE_SITES = [
     ("cam_b2", (109.832, 40.607)),  # grid B2
 ]
 METER_ANOMALIES = [
-    ("wm_a1", "meter.water.no_usage"),
+    # H-A1 is in the elderly watch in some tests: its meter's own "no usage" opens nothing
+    # there (the watch judges absences), a tap left running does.
+    ("wm_a1", "meter.water.continuous_flow"),
     ("em_a1", "meter.power.no_usage"),
     ("wm_b2", "meter.water.no_usage"),
 ]
@@ -62,7 +64,7 @@ def mixed_stream(count: int, seed: int = 1) -> list[Emission]:
             readings = (
                 messages.power_readings(812.4, 0.0)
                 if meter.startswith("em")
-                else messages.water_readings(12.5, 0.0)
+                else messages.water_readings(12.5, 0.0 if type_.endswith("no_usage") else 240.0)
             )
             stream.append((meter, messages.meter_anomaly(meter, ts, type_, since, 21600, readings)))
         else:
