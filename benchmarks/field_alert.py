@@ -75,7 +75,9 @@ from benchmarks.ingest import (
     _envelope,
     admin_client,
     build_city,
+    city_device_ids,
     publish_process,
+    start_city_broker,
     start_ingest,
     stop_ingest,
     wait_consuming,
@@ -645,16 +647,7 @@ def main() -> int:
         migrate.upgrade(url)
         city = build_city(url)
         logins = add_logins(url, city, args.workers)
-        device_ids = [d for d, _ in city.doors] + [m for m, _ in city.meters]
-        device_ids += [c[0] for c in city.cameras]
-
-        def start_broker(port: int) -> Settings:
-            on_port = settings.model_copy(update={"mqtt_port": port})
-            broker_control.write_config(on_port, device_ids, city.workers)
-            broker_control.start(on_port)
-            return on_port
-
-        settings = on_free_port(start_broker)
+        settings = start_city_broker(settings, city)
         env = dict(os.environ) | {
             "WANGGE_DATABASE_URL": url,
             "WANGGE_MQTT_PORT": str(settings.mqtt_port),
@@ -667,7 +660,7 @@ def main() -> int:
         processes.append(api_process)
         photos = [camera_photo(run_dir / f"photo{n}.jpg", n) for n in range(3)]
         print(
-            f"city: {len(city.grids)} grids, {len(device_ids)} devices, "
+            f"city: {len(city.grids)} grids, {len(city_device_ids(city))} devices, "
             f"{len(logins)} worker logins (generated)",
             flush=True,
         )

@@ -280,6 +280,23 @@ def admin_client(settings: Settings, client_id: str) -> mqtt.Client:
     return client
 
 
+def city_device_ids(city: City) -> list[str]:
+    return [d for d, _ in city.doors] + [m for m, _ in city.meters] + [c[0] for c in city.cameras]
+
+
+def start_city_broker(settings: Settings, city: City) -> Settings:
+    """The city's broker (every device and worker known) on a free port: its settings."""
+    device_ids = city_device_ids(city)
+
+    def start_broker(port: int) -> Settings:
+        on_port = settings.model_copy(update={"mqtt_port": port})
+        broker_control.write_config(on_port, device_ids, city.workers)
+        broker_control.start(on_port)
+        return on_port
+
+    return on_free_port(start_broker)
+
+
 def publish_process(
     port: int, city: City, first: int, count: int, rate: float, seed: int, out
 ) -> None:  # noqa: ANN001 - a multiprocessing pipe end
@@ -587,16 +604,7 @@ def main() -> int:
     try:
         migrate.upgrade(url)
         city = build_city(url)
-        device_ids = [d for d, _ in city.doors] + [m for m, _ in city.meters]
-        device_ids += [c[0] for c in city.cameras]
-
-        def start_broker(port: int) -> Settings:
-            on_port = settings.model_copy(update={"mqtt_port": port})
-            broker_control.write_config(on_port, device_ids, city.workers)
-            broker_control.start(on_port)
-            return on_port
-
-        settings = on_free_port(start_broker)
+        settings = start_city_broker(settings, city)
         env = dict(os.environ)
         env.update(
             WANGGE_DATABASE_URL=url,
@@ -604,7 +612,10 @@ def main() -> int:
             WANGGE_RUN_DIR=str(run_dir),
             WANGGE_INGEST_METRICS_INTERVAL_S="0.5",
         )
-        print(f"city: {len(city.grids)} grids, {len(device_ids)} devices (generated)", flush=True)
+        print(
+            f"city: {len(city.grids)} grids, {len(city_device_ids(city))} devices (generated)",
+            flush=True,
+        )
         phases = set(args.phases.split(","))
         empty = {"per_s": None, "lost": 0, "duplicated": 0, "messages": 0}
         fast, backlog, naive = empty, empty, empty
