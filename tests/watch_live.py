@@ -73,6 +73,16 @@ def resident_week(
 
 def enrol_contacts_only(database_url: str, household_id: int) -> None:
     """H-A1 enrolled with its family contact, no door controller named."""
+    enrol_a1(database_url, household_id, door_device_id=None)
+
+
+def enrol_a1(
+    database_url: str,
+    household_id: int,
+    away_until: datetime | None = None,
+    door_device_id: str | None = "door_a1",
+) -> None:
+    """H-A1 enrolled with its family contact and (by default) its door controller."""
     with connect(database_url) as conn:
         enrol(
             conn,
@@ -82,21 +92,7 @@ def enrol_contacts_only(database_url: str, household_id: int) -> None:
                 consent_at=datetime.now(UTC),
                 enrolled_by="w_a1",
                 contacts=(Contact("王女士", FAMILY_PHONE, "女儿"),),
-            ),
-        )
-
-
-def enrol_a1(database_url: str, household_id: int, away_until: datetime | None = None) -> None:
-    with connect(database_url) as conn:
-        enrol(
-            conn,
-            Enrolment(
-                household_id=household_id,
-                consent_by="王大爷本人",
-                consent_at=datetime.now(UTC),
-                enrolled_by="w_a1",
-                contacts=(Contact("王女士", FAMILY_PHONE, "女儿"),),
-                door_device_id="door_a1",
+                door_device_id=door_device_id,
             ),
         )
         if away_until is not None:
