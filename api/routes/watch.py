@@ -11,7 +11,7 @@ workers of the household's grid only; every change is audited. Writes are safe t
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from html import escape
 from typing import Annotated, Literal
 
@@ -28,9 +28,11 @@ from api.scope import Subject, scope_where, visible_phone
 from api.users import User
 from gis import audit
 from gis.watch_enrolment import (
+    MAX_AWAY_DAYS,
     OFFERED_TAGS,
     Contact,
     Enrolment,
+    away_for,
     door_for,
     enrol,
     family_answers,
@@ -234,11 +236,11 @@ def fine(
     conn: Conn,
     settings: AppSettings,
     answer: Annotated[Literal["fine", "away"], Form()] = "fine",
-    away_days: Annotated[int, Form(ge=1, le=30)] = 1,
+    away_days: Annotated[int, Form(ge=1, le=MAX_AWAY_DAYS)] = 1,
 ) -> HTMLResponse:
     """ "All fine" or "away for N days": closes the case, starts the quiet period or the
     known absence (idempotent)."""
-    away_until = datetime.now(UTC) + timedelta(days=away_days) if answer == "away" else None
+    away_until = away_for(away_days) if answer == "away" else None
     household = family_answers(
         conn, hashlib.sha256(token.encode()).hexdigest(), settings.watch_notice_link_h, away_until
     )
