@@ -27,15 +27,16 @@ from gis.watch_enrolment import MAX_AWAY_DAYS, answer_notice, away_for, notice_r
 
 log = logging.getLogger(__name__)
 
-REPLY_HINT = "回复 1 表示家人平安; 回复 外出 N 表示家人随您外出或住院 N 天 (最多 30 天)。"
+REPLY_HINT = (
+    f"回复 1 表示家人平安; 回复 外出 N 表示家人随您外出或住院 N 天 (最多 {MAX_AWAY_DAYS} 天)。"
+)
 """What the notice tells the family it may reply (ingest/family_notices.py)."""
 
 FINE_WORDS = frozenset({"1", "好", "好的", "平安", "没事", "没事的", "fine", "ok", "okay"})
 _AWAY = re.compile(
     r"(?:2|不在家|外出)\s*[:,]?\s*([0-9]{1,2}|[一二两三四五六七八九十]{1,3})\s*[天日]?"
 )
-_CHINESE_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7}
-_CHINESE_DIGITS |= {"八": 8, "九": 9}
+_CHINESE_DIGITS = dict(zip("一二三四五六七八九", range(1, 10), strict=True)) | {"两": 2}
 _TRIM = " \t\r\n.。!！~～、;；"
 
 
