@@ -43,6 +43,7 @@ from api.routes import (
     plan_pages,
     plans,
     reports,
+    sms_replies,
     stream,
     tasks,
     uploads,
@@ -170,6 +171,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         field,
         field_pages,
         watch,
+        sms_replies,
     ):
         app.include_router(module.router)
     return app

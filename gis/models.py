@@ -971,6 +971,40 @@ class WatchNotice(Base):
     answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+WATCH_REPLY_OUTCOMES = ("answered", "not_understood", "no_notice")
+"""What became of a family's SMS reply: it answered a notice (as its link would), it was
+not understood (recorded, shown, no effect), or no notice was open for that number."""
+
+
+class WatchReply(Base):
+    """A family's SMS reply to a notice, as the provider pushed it (Aliyun SmsUp, Tencent
+    短信回复), stored once per provider key (providers retry)."""
+
+    __tablename__ = "watch_reply"
+    __table_args__ = (
+        CheckConstraint(_in("outcome", WATCH_REPLY_OUTCOMES), name="watch_reply_outcome"),
+        CheckConstraint(_in("understood", ("fine", "away")), name="watch_reply_understood"),
+        UniqueConstraint("provider", "provider_key", name="watch_reply_once"),
+        Index("watch_reply_household", "household_id", "received_at"),
+    )
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    provider: Mapped[str] = mapped_column(Text, nullable=False)
+    provider_key: Mapped[str] = mapped_column(Text, nullable=False)
+    phone: Mapped[str] = mapped_column(Text, nullable=False)
+    text: Mapped[str] = mapped_column(Text, nullable=False)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = _created()
+    understood: Mapped[str | None] = mapped_column(Text)
+    away_days: Mapped[int | None] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(Text, nullable=False)
+    notice_id: Mapped[int | None] = mapped_column(
+        ForeignKey("watch_notice.id", ondelete="SET NULL")
+    )
+    household_id: Mapped[int | None] = mapped_column(
+        ForeignKey("household.id", ondelete="SET NULL")
+    )
+
+
 class WatchOutcome(Base):
     """A visit outcome or a family's answer, waiting for the sweep to feed the detector."""
 

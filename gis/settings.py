@@ -48,6 +48,9 @@ class AliyunSettings(BaseModel):
     voice_endpoint: str = "https://dyvmsapi.aliyuncs.com"
     voice_tts_code: str = ""
     voice_show_number: str = ""
+    sms_reply_token: str = ""
+    """The secret path segment of the SmsUp push URL (/watch/sms/aliyun/<token>): Aliyun
+    does not sign its pushes, so only who knows the URL can post replies; empty: off."""
 
 
 class TencentSettings(BaseModel):
@@ -62,6 +65,9 @@ class TencentSettings(BaseModel):
     sms_template_params: list[str] = ["title", "place"]
     """Which message params fill the template's {1}, {2} … in order."""
     region: str = "ap-guangzhou"
+    sms_reply_token: str = ""
+    """The secret path segment of the reply callback URL (/watch/sms/tencent/<token>):
+    Tencent does not sign its callbacks; empty: off."""
 
 
 class WebPushSettings(BaseModel):

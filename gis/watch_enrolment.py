@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 
@@ -122,22 +122,53 @@ def record_outcome(
         set_away(conn, household_id, away_until, "外出 (away)", actor)
 
 
+MAX_AWAY_DAYS = 30
+"""The longest absence a family can announce (link or SMS reply); longer is the desk's job."""
+
+
+def away_for(days: int) -> datetime:
+    """The end of an absence of ``days`` days announced now."""
+    return datetime.now(UTC) + timedelta(days=days)
+
+
 def family_answers(
     conn: psycopg.Connection, token_hash: str, link_h: float, away_until: datetime | None = None
 ) -> int | None:
-    """The family's answer to a notice: "all fine", or "away with us / in hospital until
-    ``away_until``". The case's incident closes (unless a visit task is open on it) and the
-    detector gets "all well" or the known absence. Returns the household, or None for an
-    unknown or expired link. Answering twice changes nothing more."""
+    """The family's answer through the notice's link (see ``answer_notice``). Returns the
+    household, or None for an unknown or expired link."""
     row = conn.execute(
-        "SELECT n.id, i.id, i.household_id, n.answered_at FROM watch_notice n "
-        "JOIN incident i ON i.id = n.incident_id WHERE n.token_hash = %s "
-        "AND n.created_at > now() - %s * interval '1 hour' FOR UPDATE OF n",
+        "SELECT id FROM watch_notice WHERE token_hash = %s "
+        "AND created_at > now() - %s * interval '1 hour'",
         (token_hash, link_h),
     ).fetchone()
-    if row is None:
-        return None
-    notice_id, incident_id, household_id, answered = row
+    return None if row is None else answer_notice(conn, row[0], away_until)
+
+
+def notice_replied_to(conn: psycopg.Connection, phone: str, link_h: float) -> int | None:
+    """The notice an SMS reply from ``phone`` (11-digit mainland number) answers: the most
+    recent one sent to that number whose link is still valid, one not answered yet first."""
+    row = conn.execute(
+        "SELECT id FROM watch_notice WHERE state = 'sent' "
+        "AND right(regexp_replace(address, '[^0-9]', '', 'g'), 11) = %s "
+        "AND created_at > now() - %s * interval '1 hour' "
+        "ORDER BY answered_at IS NOT NULL, created_at DESC, id DESC LIMIT 1",
+        (phone, link_h),
+    ).fetchone()
+    return None if row is None else row[0]
+
+
+def answer_notice(
+    conn: psycopg.Connection, notice_id: int, away_until: datetime | None = None
+) -> int:
+    """The family's answer to a notice: "all fine", or "away with us / in hospital until
+    ``away_until``". The case's incident closes (unless a visit task is open on it) and the
+    detector gets "all well" or the known absence. Returns the household. Answering twice
+    changes nothing more."""
+    incident_id, household_id, answered = conn.execute(
+        "SELECT i.id, i.household_id, n.answered_at FROM watch_notice n "
+        "JOIN incident i ON i.id = n.incident_id WHERE n.id = %s FOR UPDATE OF n",
+        (notice_id,),
+    ).fetchone()
     if answered is not None:
         return household_id
     conn.execute("UPDATE watch_notice SET answered_at = now() WHERE id = %s", (notice_id,))

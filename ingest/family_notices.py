@@ -9,6 +9,8 @@ FOR UPDATE SKIP LOCKED, then sending outside the transaction), sends each on the
 channel and records the receipt on the row. A contact's channel ``sms`` means the first
 enabled channel of ``ladder_sms_channels`` (Aliyun or Tencent SMS). A notice whose case
 has closed meanwhile (the resident showed life, the family answered) is cancelled, not sent.
+A notice by SMS also says what the family may reply ("1": all fine, "外出 N": away N days;
+gis.sms_replies, api/routes/sms_replies.py).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import psycopg
 from gis.channels.base import DeliveryReceipt, Message
 from gis.channels.limits import Dispatcher
 from gis.settings import Settings
+from gis.sms_replies import REPLY_HINT
 
 CLAIM_LIMIT = 200
 
@@ -72,8 +75,9 @@ def queue_notices(
     settings: Settings,
 ) -> int:
     """One notice per family contact of the household for this case, held back in its
-    quiet hours; ``text(contact name, household code, link)`` words it. Returns how many
-    contacts there are (0: not enrolled or nobody to tell)."""
+    quiet hours; ``text(contact name, household code, link)`` words it, and a notice by SMS
+    adds what the family may reply (gis.sms_replies). Returns how many contacts there are
+    (0: not enrolled or nobody to tell)."""
     contacts = conn.execute(
         "SELECT c.id, c.name, c.phone, c.channel, h.code, e.quiet_from, e.quiet_until "
         "FROM watch_contact c JOIN watch_enrolment e ON e.household_id = c.household_id "
@@ -82,8 +86,10 @@ def queue_notices(
     ).fetchall()
     now = datetime.now(UTC)
     tz = ZoneInfo(settings.local_timezone)
+    sms = {"sms", *settings.ladder_sms_channels}
     for contact_id, name, phone, channel, code, quiet_from, quiet_until in contacts:
         token = secrets.token_urlsafe(24)
+        words = text(name, code, fine_link(settings.api_public_url, token))
         conn.execute(
             "INSERT INTO watch_notice (incident_id, contact_id, channel, address, text, "
             "token_hash, next_attempt_at) VALUES (%s, %s, %s, %s, %s, %s, %s) "
@@ -93,7 +99,7 @@ def queue_notices(
                 contact_id,
                 channel,
                 phone,
-                text(name, code, fine_link(settings.api_public_url, token)),
+                f"{words} {REPLY_HINT}" if channel in sms else words,
                 token_hash(token),
                 quiet_end(now, (quiet_from, quiet_until), tz),
             ),

@@ -21,7 +21,7 @@ from ingest.watch.state import from_bytes
 from ingest.watch_job import run_sweeps, sweep_batch
 from ingest.watch_store import HourRollup, Partitions, maintain_partitions, upsert_hours
 from tests.ingest_world import World, seed_world
-from tests.watch_live import LOCAL, WEEK_H, enrol_a1, hour_floor
+from tests.watch_live import LOCAL, WEEK_H, enrol_a1, hour_floor, store_week
 
 HOUR = timedelta(hours=1)
 
@@ -40,23 +40,6 @@ def _settings(database_url: str) -> Settings:
     )
 
 
-def _store_week(database_url: str, household: int, start: datetime, stops_going_out_h: int):
-    """The resident week of tests.watch_live straight into the rollup."""
-    rollup = HourRollup()
-    for i in range(WEEK_H):
-        at = start + timedelta(hours=i, minutes=30)
-        local_hour = at.astimezone(LOCAL).hour
-        totals = rollup.hours[(household, start + timedelta(hours=i))]
-        totals.water_l, totals.water_reports = (20.0 if 7 <= local_hour < 22 else 0.0), 1
-        totals.energy_wh = 150.0 if 7 <= local_hour < 22 else 60.0
-        totals.power_s, totals.power_reports = 3600.0, 1
-        rollup.door_alive("door_a1", at)
-        if i < stops_going_out_h and local_hour in (9, 11):
-            rollup.door(household, at, exit_=local_hour == 9)
-    with connect(database_url) as conn:
-        upsert_hours(conn, rollup, Partitions(), datetime.now(UTC), 13)
-
-
 def _sweep(database_url: str, settings: Settings) -> None:
     with connect(database_url) as conn:
         conn.autocommit = False
@@ -73,7 +56,7 @@ def test_two_sweepers_at_once_fire_once_and_outcomes_feed_the_state(
 ) -> None:
     household = ingest_world.households["a1"]
     start = hour_floor(datetime.now(UTC)) - timedelta(hours=WEEK_H)
-    _store_week(database_url, household, start, stops_going_out_h=72)
+    store_week(database_url, household, start, stops_going_out_h=72)
     enrol_a1(database_url, household)
     settings = _settings(database_url)
     sweepers = [threading.Thread(target=_sweep, args=(database_url, settings)) for _ in range(2)]

@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo
 
 from gis.db import connect
 from gis.watch_enrolment import Contact, Enrolment, enrol
+from ingest.family_notices import token_hash
+from ingest.watch_store import HourRollup, Partitions, upsert_hours
 from tests.ingest_world import FAMILY_PHONE, _envelope, door, status
 
 LOCAL = ZoneInfo("Asia/Shanghai")
@@ -101,3 +103,39 @@ def enrol_a1(
                 "away_set_by = 'w_a1' WHERE household_id = %s",
                 (away_until, household_id),
             )
+
+
+def store_week(database_url: str, household: int, start: datetime, stops_going_out_h: int):
+    """The resident week of ``resident_week`` straight into the rollup (no MQTT)."""
+    rollup = HourRollup()
+    for i in range(WEEK_H):
+        at = start + timedelta(hours=i, minutes=30)
+        local_hour = at.astimezone(LOCAL).hour
+        totals = rollup.hours[(household, start + timedelta(hours=i))]
+        totals.water_l, totals.water_reports = (20.0 if 7 <= local_hour < 22 else 0.0), 1
+        totals.energy_wh = 150.0 if 7 <= local_hour < 22 else 60.0
+        totals.power_s, totals.power_reports = 3600.0, 1
+        rollup.door_alive("door_a1", at)
+        if i < stops_going_out_h and local_hour in (9, 11):
+            rollup.door(household, at, exit_=local_hour == 9)
+    with connect(database_url) as conn:
+        upsert_hours(conn, rollup, Partitions(), datetime.now(UTC), 13)
+
+
+def sent_notice(database_url: str, household_id: int, token: str, kind: str = "not_up") -> int:
+    """An open watch case of the household and its notice, sent to its (first) family
+    contact with the link ``token``; returns the incident."""
+    with connect(database_url) as conn:
+        incident = conn.execute(
+            "INSERT INTO incident (type, category, severity, merge_key, household_id, "
+            "first_seen, last_seen) VALUES (%s, 'elderly', 'urgent', %s, %s, now(), now()) "
+            "RETURNING id",
+            (f"watch.{kind}", f"watch.{kind}:household:{household_id}", household_id),
+        ).fetchone()[0]
+        conn.execute(
+            "INSERT INTO watch_notice (incident_id, contact_id, channel, address, text, "
+            "token_hash, state) SELECT %s, id, 'sms', phone, 't', %s, 'sent' "
+            "FROM watch_contact WHERE household_id = %s ORDER BY id LIMIT 1",
+            (incident, token_hash(token), household_id),
+        )
+    return incident

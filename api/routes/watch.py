@@ -1,5 +1,6 @@
 """The elderly watch (智慧养老) in the API: who is offered it, enrolment with consent and
-family contacts, known absences, and the family's "all fine" link.
+family contacts, known absences, the family's "all fine" link and the family's SMS replies
+(received by api/routes/sms_replies.py).
 
 Households are personal data: every route goes through the caller's household scope
 (api.scope), family phone numbers are masked for roles that do not call people, and every
@@ -11,7 +12,7 @@ workers of the household's grid only; every change is audited. Writes are safe t
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from html import escape
 from typing import Annotated, Literal
 
@@ -24,13 +25,15 @@ from api.deps import AppSettings, Conn, CurrentUser
 from api.errors import Forbidden, NotFound
 from api.pages import Paging, fetch_page
 from api.responses import OrjsonResponse
-from api.scope import Subject, scope_where, visible_phone
+from api.scope import Subject, Where, scope_where, visible_phone
 from api.users import User
 from gis import audit
 from gis.watch_enrolment import (
+    MAX_AWAY_DAYS,
     OFFERED_TAGS,
     Contact,
     Enrolment,
+    away_for,
     door_for,
     enrol,
     family_answers,
@@ -194,6 +197,47 @@ def put_away(household_id: int, body: AwayIn, conn: Conn, user: CurrentUser) -> 
     return OrjsonResponse(_enrolment(conn, user, household_id))
 
 
+DESK = frozenset({"admin", "operator"})
+REPLY_FROM = (
+    "watch_reply LEFT JOIN household ON household.id = watch_reply.household_id "
+    "LEFT JOIN building ON building.id = household.building_id"
+)
+
+
+@router.get("/api/watch/replies")
+def replies(
+    conn: Conn, user: CurrentUser, page: Paging, household_id: int | None = None
+) -> OrjsonResponse:
+    """Families' SMS replies, newest first (gis.sms_replies): those of households in my
+    scope, and for the desk also those from numbers no open notice was sent to. ``outcome``
+    says what each did: ``answered`` (as the link would), ``not_understood`` or
+    ``no_notice`` (recorded, no effect). Phones masked unless the role calls people;
+    households read are audited."""
+    scoped = scope_where(user, Subject.HOUSEHOLD)
+    where = Where()
+    if user.role in DESK and scoped.clauses:
+        where.add(f"watch_reply.household_id IS NULL OR ({scoped.sql})", **scoped.params)
+    elif user.role not in DESK:
+        where.add("watch_reply.household_id IS NOT NULL").extend(scoped)
+    where.equal("watch_reply", {"household_id": household_id})
+    result = fetch_page(
+        conn,
+        columns="watch_reply.id, watch_reply.provider, watch_reply.phone, watch_reply.text, "
+        "watch_reply.sent_at, watch_reply.received_at, watch_reply.understood, "
+        "watch_reply.away_days, watch_reply.outcome, watch_reply.notice_id, "
+        "watch_reply.household_id, household.code AS household_code",
+        from_sql=REPLY_FROM,
+        where=where,
+        order_by="watch_reply.received_at DESC, watch_reply.id DESC",
+        page=page,
+    )
+    for item in result["items"]:
+        item["phone"] = visible_phone(user, item["phone"])
+    households = sorted({r["household_id"] for r in result["items"] if r["household_id"]})
+    audit.record_reads(conn, user.username, "household", households, {"what": "watch_reply"})
+    return OrjsonResponse(result)
+
+
 _PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>网格关怀</title></head>
 <body><main><h1>网格关怀 · Community care</h1><p>{zh}</p><p lang="en">{en}</p>{form}</main>
@@ -234,11 +278,11 @@ def fine(
     conn: Conn,
     settings: AppSettings,
     answer: Annotated[Literal["fine", "away"], Form()] = "fine",
-    away_days: Annotated[int, Form(ge=1, le=30)] = 1,
+    away_days: Annotated[int, Form(ge=1, le=MAX_AWAY_DAYS)] = 1,
 ) -> HTMLResponse:
     """ "All fine" or "away for N days": closes the case, starts the quiet period or the
     known absence (idempotent)."""
-    away_until = datetime.now(UTC) + timedelta(days=away_days) if answer == "away" else None
+    away_until = away_for(away_days) if answer == "away" else None
     household = family_answers(
         conn, hashlib.sha256(token.encode()).hexdigest(), settings.watch_notice_link_h, away_until
     )
