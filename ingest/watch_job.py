@@ -142,12 +142,12 @@ def start_new_households(conn: psycopg.Connection, end: int, settings: Settings)
 
 
 def claim(conn: psycopg.Connection, end: int, limit: int) -> Claimed | None:
-    rows = conn.execute(_CLAIM, {"end": end, "limit": limit}).fetchall()
+    rows = conn.execute(_CLAIM, {"end": end, "limit": limit}, binary=True).fetchall()
     if not rows:
         return None
     version = state_version()
     fresh = new_state(1)[0].tobytes()
-    state = from_bytes([bytes(r[3]) if r[1] == version else fresh for r in rows])
+    state = from_bytes([r[3] if r[1] == version else fresh for r in rows])
     return Claimed(
         household_ids=[r[0] for r in rows],
         due_hours=np.array([r[2] for r in rows], dtype=np.int64),

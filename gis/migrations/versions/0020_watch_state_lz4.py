@@ -1,0 +1,42 @@
+"""watch state: its bytes compressed with lz4, not pglz
+
+Revision ID: 0020
+Revises: 0016
+Create Date: 2026-12-02 05:30:00.000000
+
+* ``watch_state.state`` (STATE_DTYPE, 2,112 bytes) is just over the TOAST threshold, so
+  PostgreSQL compresses every state it writes; with the default pglz that was most of a
+  sweep's cost (benchmarks/watch_sweep_db.py: the UPDATE of the new states, 0.67 s of
+  1.3 s per swept hour for 10k households). lz4 does the same compression several times
+  faster; a learned state still ends up inline, at a quarter of its size. Rows written
+  before keep pglz until the sweep rewrites them (within the hour). A server built
+  without lz4 keeps pglz (the sweep works the same, only slower).
+"""
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "0020"
+down_revision: str | None = "0016"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+_IF_LZ4 = """
+DO $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM pg_settings
+             WHERE name = 'default_toast_compression' AND 'lz4' = ANY (enumvals))
+  THEN
+    ALTER TABLE watch_state ALTER COLUMN state SET COMPRESSION {compression};
+  END IF;
+END $$
+"""
+
+
+def upgrade() -> None:
+    op.execute(_IF_LZ4.format(compression="lz4"))
+
+
+def downgrade() -> None:
+    op.execute(_IF_LZ4.format(compression="default"))
