@@ -26,6 +26,25 @@ def _rows(database_url: str, sql: str, *params) -> list[tuple]:
         return conn.execute(sql, params).fetchall()
 
 
+def _sent_notice(database_url: str, household: int, kind: str, token: str) -> int:
+    """A case of the household (its open incident) whose family notice went out with this
+    "all fine" token, as the sweep and the delivery sender leave it: the incident id."""
+    with connect(database_url) as conn:
+        incident = conn.execute(
+            "INSERT INTO incident (type, category, severity, merge_key, household_id, "
+            "first_seen, last_seen) VALUES (%s, 'elderly', 'urgent', %s, %s, now(), now()) "
+            "RETURNING id",
+            (f"watch.{kind}", f"watch.{kind}:household:{household}", household),
+        ).fetchone()[0]
+        contact = conn.execute("SELECT id FROM watch_contact").fetchone()[0]
+        conn.execute(
+            "INSERT INTO watch_notice (incident_id, contact_id, channel, address, text, "
+            "token_hash, state) VALUES (%s, %s, 'sms', '13900000001', 't', %s, 'sent')",
+            (incident, contact, hashlib.sha256(token.encode()).hexdigest()),
+        )
+    return incident
+
+
 def test_candidates_enrolment_and_away_in_my_scope_only(
     client: TestClient, world: World, database_url: str
 ) -> None:
@@ -111,19 +130,7 @@ def test_visit_outcome_on_the_report_and_the_familys_all_fine_link(
 
     # the family's link: a notice about a newer case of the household
     token = "t" * 43
-    with connect(database_url) as conn:
-        incident = conn.execute(
-            "INSERT INTO incident (type, category, severity, merge_key, household_id, "
-            "first_seen, last_seen) VALUES ('watch.not_up', 'elderly', 'urgent', "
-            "'watch.not_up:household:' || %s, %s, now(), now()) RETURNING id",
-            (a1, a1),
-        ).fetchone()[0]
-        contact = conn.execute("SELECT id FROM watch_contact").fetchone()[0]
-        conn.execute(
-            "INSERT INTO watch_notice (incident_id, contact_id, channel, address, text, "
-            "token_hash, state) VALUES (%s, %s, 'sms', '13900000001', 't', %s, 'sent')",
-            (incident, contact, hashlib.sha256(token.encode()).hexdigest()),
-        )
+    incident = _sent_notice(database_url, a1, "not_up", token)
     page = client.get(f"/watch/fine/{token}")
     assert page.status_code == 200 and 'method="post"' in page.text
     assert _rows(database_url, "SELECT status FROM incident WHERE id = %s", incident) == [("open",)]
@@ -150,19 +157,7 @@ def test_the_family_can_answer_away_for_days(
         == 200
     )
     token = "a" * 43
-    with connect(database_url) as conn:
-        incident = conn.execute(
-            "INSERT INTO incident (type, category, severity, merge_key, household_id, "
-            "first_seen, last_seen) VALUES ('watch.no_activity', 'elderly', 'urgent', "
-            "'watch.no_activity:household:' || %s, %s, now(), now()) RETURNING id",
-            (a1, a1),
-        ).fetchone()[0]
-        contact = conn.execute("SELECT id FROM watch_contact").fetchone()[0]
-        conn.execute(
-            "INSERT INTO watch_notice (incident_id, contact_id, channel, address, text, "
-            "token_hash, state) VALUES (%s, %s, 'sms', '13900000001', 't', %s, 'sent')",
-            (incident, contact, hashlib.sha256(token.encode()).hexdigest()),
-        )
+    incident = _sent_notice(database_url, a1, "no_activity", token)
     assert 'name="away_days"' in client.get(f"/watch/fine/{token}").text
     answered = client.post(f"/watch/fine/{token}", data={"answer": "away", "away_days": "3"})
     assert answered.status_code == 200, answered.text
