@@ -5,12 +5,12 @@ Revises: 0016
 Create Date: 2026-12-02 05:30:00.000000
 
 * ``watch_state.state`` (STATE_DTYPE, 2,112 bytes) is just over the TOAST threshold, so
-  PostgreSQL compresses every state it writes; with the default pglz that was most of a
-  sweep's cost (benchmarks/watch_sweep_db.py: the UPDATE of the new states, 0.67 s of
-  1.3 s per swept hour for 10k households). lz4 does the same compression several times
-  faster; a learned state still ends up inline, at a quarter of its size. Rows written
-  before keep pglz until the sweep rewrites them (within the hour). A server built
-  without lz4 keeps pglz (the sweep works the same, only slower).
+  PostgreSQL compresses every state it writes; with the default pglz the sweep's UPDATE of
+  the new states was about half of a swept hour (benchmarks/watch_sweep_db.py: 0.67 s of
+  1.31 s for 10k households). lz4 compresses several times faster, a little less tightly
+  (a learned state in ~820 bytes instead of ~590, still inline). Rows written before keep
+  pglz until the sweep rewrites them (within the hour). A server built without lz4 keeps
+  pglz (the sweep works the same, only slower).
 """
 
 from collections.abc import Sequence
