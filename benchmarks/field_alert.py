@@ -82,6 +82,7 @@ from benchmarks.ingest import (
     stop_ingest,
     wait_consuming,
 )
+from benchmarks.map_city import start_server
 from gis import admin, migrate
 from gis.db import connect
 from gis.settings import Settings, get_settings
@@ -197,37 +198,21 @@ class Services:
 def start_api(url: str, run_dir: Path, mqtt_port: int) -> tuple[subprocess.Popen, str]:
     """The API on a free port (another free one if that was taken meanwhile): the
     process and its base URL."""
-    env = os.environ | {
-        "WANGGE_DATABASE_URL": url,
+    env = {
         "WANGGE_MQTT_PORT": str(mqtt_port),
         "WANGGE_RUN_DIR": str(run_dir / "api"),
-        "WANGGE_API_REMINDER_CHECK_S": "0",
         "WANGGE_FIELD_OUTBOX_RETRY_S": "2",
     }
-    log_path = run_dir / "api.log"
-
-    def start(port: int) -> tuple[subprocess.Popen, str]:
-        with log_path.open("wb") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "gis.cli", "api", "serve", "--port", str(port)],
-                env=env,
-                cwd=ROOT,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + 60
-        while process.poll() is None:
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2)
-                return process, f"http://127.0.0.1:{port}"
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    process.kill()
-                    raise
-                time.sleep(0.2)
-        raise RuntimeError(f"the API exited: {log_path.read_text()[-2000:]}")
-
-    return on_free_port(start)
+    return on_free_port(
+        lambda port: start_server(
+            [sys.executable, "-m", "gis.cli", "api", "serve", "--port", str(port)],
+            url,
+            port,
+            extra_env=env,
+            health_path="/api/health",
+            log_path=run_dir / "api.log",
+        )
+    )
 
 
 # --- lean stream clients (a separate process) ---------------------------------------------

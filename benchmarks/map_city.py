@@ -134,7 +134,7 @@ def serve(command_on: Callable[[int], list[str]], database_url: str) -> Iterator
     """A server process (the API, as in production) started by ``command_on(port)`` on a
     free port (again on another one if that was taken meanwhile); yields its base URL."""
     process, base_url = on_free_port(
-        lambda port: _start_server(command_on(port), database_url, port)
+        lambda port: start_server(command_on(port), database_url, port)
     )
     try:
         yield base_url
@@ -143,22 +143,45 @@ def serve(command_on: Callable[[int], list[str]], database_url: str) -> Iterator
         process.wait(10)
 
 
-def _start_server(command: list[str], database_url: str, port: int) -> tuple[subprocess.Popen, str]:
-    env = os.environ | {"WANGGE_DATABASE_URL": database_url, "WANGGE_API_REMINDER_CHECK_S": "0"}
-    process = subprocess.Popen(
-        command, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
+def start_server(
+    command: list[str],
+    database_url: str,
+    port: int,
+    extra_env: dict[str, str] | None = None,
+    health_path: str = "/login",
+    log_path: Path | None = None,
+) -> tuple[subprocess.Popen, str]:
+    """``command`` serving on ``port`` once ``health_path`` answers: (process, base URL).
+
+    ``extra_env`` adds to the environment (the database and no reminder checks already set).
+    The output goes to ``log_path``, or is dropped but for stderr, kept for the error if
+    the server exits (a long run should log to a file: nobody drains that pipe)."""
+    env = os.environ | {
+        "WANGGE_DATABASE_URL": database_url,
+        "WANGGE_API_REMINDER_CHECK_S": "0",
+        **(extra_env or {}),
+    }
+    if log_path is None:
+        process = subprocess.Popen(
+            command, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+    else:
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+            )
     base_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while True:
         if process.poll() is not None:
-            raise RuntimeError(f"server exited: {process.stderr.read().decode()[-2000:]}")
+            output = process.stderr.read().decode() if log_path is None else log_path.read_text()
+            raise RuntimeError(f"server exited: {output[-2000:]}")
         try:
-            httpx.get(f"{base_url}/login", timeout=1)
+            httpx.get(f"{base_url}{health_path}", timeout=2)
             return process, base_url
         except httpx.TransportError:
             if time.monotonic() > deadline:
-                process.terminate()
+                process.kill()
                 raise
             time.sleep(0.1)
 

@@ -724,7 +724,8 @@ class TaskCheckin(Base):
 class PushSubscription(Base):
     """A field-app device session's Web Push subscription (PushManager.subscribe): the
     urgent ladder's web_push step goes to a worker's newest one. One per session, gone
-    with the session (logout, revocation, expiry)."""
+    with the session (logout, revocation, expiry) or when the push service reports it
+    gone (404/410: ingest.delivery_sender deletes it)."""
 
     __tablename__ = "push_subscription"
     __table_args__ = (Index("push_subscription_worker", "worker_id", "created_at"),)

@@ -6,7 +6,9 @@ the same row) that only pushes the rows' next_attempt_at ``ladder_lease_s`` ahea
 sending happens after it commits, and a process dying mid-send leaves the rows to be
 claimed again when the lease runs out. Rows due together on one channel go through one
 Dispatcher, which merges those for the same rate key (a robot, a phone) into one message
-and holds what a limit forbids: such rows stay queued until the receipt's retry_at.
+and holds what a limit forbids: such rows stay queued until the receipt's retry_at. A Web
+Push subscription the push service reports gone (404/410) fails its row with that reason
+and is deleted in the same transaction, so the worker's next alert skips it.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from gis.db import connect
 from gis.settings import Settings
 from gis.workorders import task_links
 from ingest.family_notices import send_notices
-from ingest.ladder import climb
+from ingest.ladder import climb, forget_push_subscriptions
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +120,8 @@ class DeliverySender(threading.Thread):
             with conn.transaction():
                 for group, receipt in outcome:
                     record(conn, [int(m.refs[0]) for m in group], receipt, self.max_attempts)
+                    if receipt.address_gone and channel == "web_push":
+                        forget_push_subscriptions(conn, [m.address for m in group])
                     sent += len(group) if receipt.status == "sent" else 0
         return sent + family
 

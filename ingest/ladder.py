@@ -15,6 +15,8 @@ processes harmless); sending is ingest.delivery_sender's job, after this commits
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import psycopg
@@ -44,6 +46,17 @@ _PUSH_SUBSCRIPTION = """(SELECT json_build_object('endpoint', p.endpoint,
         'keys', json_build_object('p256dh', p.p256dh, 'auth', p.auth))::text
     FROM push_subscription p WHERE p.worker_id = w.id ORDER BY p.created_at DESC LIMIT 1)"""
 """A worker's newest Web Push subscription (from the field app) as the channel's address."""
+
+
+def forget_push_subscriptions(conn: psycopg.Connection, addresses: Iterable[str]) -> int:
+    """Delete the subscriptions behind these web_push addresses (the push service said they
+    are gone): the worker's next alert goes to an older one or, with none, to the other
+    channels. Returns how many rows went."""
+    endpoints = sorted({json.loads(address)["endpoint"] for address in addresses})
+    return conn.execute(
+        "DELETE FROM push_subscription WHERE endpoint = ANY(%s)", (endpoints,)
+    ).rowcount
+
 
 _ADDRESS = (
     "CASE WHEN s.channel = 'wecom_app' THEN w.id "

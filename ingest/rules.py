@@ -54,7 +54,17 @@ def _fire(type_: str, what_zh: str, what_en: str) -> Rule:
     )
 
 
-def _elderly(type_: str, category: str, what_zh: str, what_en: str) -> Rule:
+def visit_titles(what_zh: str, what_en: str) -> tuple[str, str]:
+    """A case's task title when the grid worker is to go and see (zh, en)."""
+    return f"{what_zh}——请上门探访", f"{what_en}: visit the household"
+
+
+def household_rule(
+    type_: str, category: str, title_zh: str, title_en: str, *, notify_family: bool
+) -> Rule:
+    """A case of one household (a meter's alert, the elderly watch's findings): one open
+    incident per household, urgent only for a resident living alone, for the grid worker
+    alone and without escalation."""
     return Rule(
         type=type_,
         category=category,
@@ -62,11 +72,15 @@ def _elderly(type_: str, category: str, what_zh: str, what_en: str) -> Rule:
         urgent_always=False,
         alert_local_leaders=False,
         escalates=False,
-        notify_family=True,
+        notify_family=notify_family,
         department=None,
-        title_zh=f"{what_zh}——请上门探访",
-        title_en=f"{what_en}: visit the household",
+        title_zh=title_zh,
+        title_en=title_en,
     )
+
+
+def _meter(type_: str, category: str, what_zh: str, what_en: str) -> Rule:
+    return household_rule(type_, category, *visit_titles(what_zh, what_en), notify_family=True)
 
 
 RULES: dict[str, Rule] = {
@@ -74,11 +88,11 @@ RULES: dict[str, Rule] = {
     for rule in (
         _fire("fire.smoke", "烟雾", "smoke"),
         _fire("fire.flame", "明火", "flame"),
-        _elderly("meter.water.no_usage", "elderly", "长时间未用水", "No water used for too long"),
-        _elderly(
+        _meter("meter.water.no_usage", "elderly", "长时间未用水", "No water used for too long"),
+        _meter(
             "meter.power.no_usage", "elderly", "长时间未用电", "No electricity used for too long"
         ),
-        _elderly(
+        _meter(
             "meter.water.continuous_flow",
             "water_leak",
             "持续用水不停",

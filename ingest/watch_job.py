@@ -35,7 +35,7 @@ from gis.settings import Settings
 from gis.spatial_join import locate_point
 from ingest.family_notices import queue_notices
 from ingest.incidents import NewIncident
-from ingest.rules import Rule, household_merge_key
+from ingest.rules import Rule, household_merge_key, household_rule, visit_titles
 from ingest.tasks import create_tasks
 from ingest.watch.config import WatchConfig
 from ingest.watch.findings import KIND, RESIDENT_KINDS, TITLES, Finding
@@ -55,23 +55,14 @@ def watch_rule(kind: str) -> Rule:
     title_zh, title_en = TITLES.get(kind, ("设备故障", "Device fault"))
     if kind in RESIDENT_KINDS:
         category = FAMILY_CATEGORY.get(kind, "elderly")
-        zh, en = f"{title_zh}——请上门探访", f"{title_en}: visit the household"
+        titles = visit_titles(title_zh, title_en)
     else:
         category = "device"
-        zh = f"设备维护: {title_zh}——请检修设备"
-        en = f"Device maintenance: {title_en}: check the device"
-    return Rule(
-        type=f"{TYPE_PREFIX}{kind}",
-        category=category,
-        merge="household",
-        urgent_always=False,
-        alert_local_leaders=False,
-        escalates=False,
-        notify_family=False,
-        department=None,
-        title_zh=zh,
-        title_en=en,
-    )
+        titles = (
+            f"设备维护: {title_zh}——请检修设备",
+            f"Device maintenance: {title_en}: check the device",
+        )
+    return household_rule(f"{TYPE_PREFIX}{kind}", category, *titles, notify_family=False)
 
 
 def merge_key(kind: str, household_id: int) -> str:
@@ -142,12 +133,12 @@ def start_new_households(conn: psycopg.Connection, end: int, settings: Settings)
 
 
 def claim(conn: psycopg.Connection, end: int, limit: int) -> Claimed | None:
-    rows = conn.execute(_CLAIM, {"end": end, "limit": limit}).fetchall()
+    rows = conn.execute(_CLAIM, {"end": end, "limit": limit}, binary=True).fetchall()
     if not rows:
         return None
     version = state_version()
     fresh = new_state(1)[0].tobytes()
-    state = from_bytes([bytes(r[3]) if r[1] == version else fresh for r in rows])
+    state = from_bytes([r[3] if r[1] == version else fresh for r in rows])
     return Claimed(
         household_ids=[r[0] for r in rows],
         due_hours=np.array([r[2] for r in rows], dtype=np.int64),

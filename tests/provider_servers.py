@@ -660,6 +660,11 @@ class PushServer(ProviderServer):
         keys = {"p256dh": _b64url(public), "auth": _b64url(auth)}
         return {"endpoint": f"{self.url}/push/{sub_id}", "keys": keys}
 
+    def drop(self, subscription: dict) -> None:
+        """The browser dropped the subscription (permission revoked, data cleared): its
+        endpoint answers 410 Gone from now on."""
+        del self._keys[subscription["endpoint"].rsplit("/", 1)[1]]
+
     def answer(self, method, path, query, headers, body):
         sub_id = path.removeprefix("/push/")
         if method != "POST" or sub_id not in self._keys:

@@ -195,6 +195,7 @@ def test_web_push_with_vapid(vapid_key: str):
             Message(json.dumps(gone), "t", "x")
         )
         assert receipt.status == "failed" and push.rejected()[-1].status == 410
+        assert receipt.address_gone and receipt.attempts == 1  # no retry: forget it
 
 
 def test_a_channel_is_enabled_only_when_its_secret_is_set():

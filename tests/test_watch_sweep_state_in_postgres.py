@@ -1,6 +1,6 @@
 """The elderly watch's sweep against PostgreSQL, without MQTT: state rows survive and are
 claimed once (two sweepers at once fire once), outcomes feed the detector, a state of
-another layout is relearned, the rollup's monthly partitions are kept ahead and dropped
+another layout is relearned (and is stored lz4-compressed), the rollup's monthly partitions are kept ahead and dropped
 after the retention, and the sweep's rollup read is an index scan."""
 
 from __future__ import annotations
@@ -103,12 +103,15 @@ def test_a_state_of_another_layout_is_relearned(database_url: str, ingest_world:
         )
     _sweep(database_url, _settings(database_url))
     with connect(database_url) as conn:
-        version, due, raw = conn.execute(
-            "SELECT version, due_hour, state FROM watch_state"
+        version, due, raw, compression, lz4 = conn.execute(
+            "SELECT version, due_hour, state, pg_column_compression(state), "
+            "'lz4' = ANY (enumvals) FROM watch_state, pg_settings "
+            "WHERE name = 'default_toast_compression'"
         ).fetchone()
     assert version != "old-layout"
     assert due == epoch_hour(datetime.now(UTC))
     assert from_bytes([bytes(raw)])["hour"][0] == due
+    assert compression == ("lz4" if lz4 else "pglz")  # migration 0018, where the server has it
 
 
 def test_partitions_kept_ahead_and_dropped_after_retention(database_url: str) -> None:

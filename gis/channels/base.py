@@ -3,7 +3,8 @@
 A provider implements ``attempt(message)``: one request, returning the provider's message
 id or raising ``TransientError`` (worth retrying: 5xx, timeouts, "system busy"),
 ``RateLimitedError`` (the provider or our own limiter says not now) or ``PermanentError``
-(wrong signature, unknown user: retrying cannot help). ``Channel.send`` turns that into a
+(wrong signature, unknown user: retrying cannot help; ``AddressGoneError`` when the address
+itself no longer exists). ``Channel.send`` turns that into a
 ``DeliveryReceipt`` after retrying transient errors with exponential backoff.
 """
 
@@ -51,6 +52,8 @@ class DeliveryReceipt:
     """For rate_limited: the earliest wall-clock time (epoch s) worth trying again."""
     retryable: bool = False
     """For failed: every attempt failed transiently (the provider may be back later)."""
+    address_gone: bool = False
+    """For failed: the provider says the address no longer exists (forget it)."""
 
     @property
     def elapsed_s(self) -> float:
@@ -72,6 +75,11 @@ class TransientError(ChannelError):
 
 class PermanentError(ChannelError):
     """Retrying cannot help (bad signature, unknown recipient, template rejected)."""
+
+
+class AddressGoneError(PermanentError):
+    """The address no longer exists (a Web Push subscription the push service dropped):
+    the receipt says so, and whoever stored the address forgets it."""
 
 
 class RateLimitedError(ChannelError):
@@ -129,6 +137,10 @@ class Channel:
             except RateLimitedError as error:
                 return self._receipt(
                     "rate_limited", started, attempts, error=str(error), retry_at=error.retry_at
+                )
+            except AddressGoneError as error:
+                return self._receipt(
+                    "failed", started, attempts, error=str(error), address_gone=True
                 )
             except PermanentError as error:
                 return self._receipt("failed", started, attempts, error=str(error))

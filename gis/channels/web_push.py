@@ -6,7 +6,8 @@ on an intranet — which is why the ladder goes on to WeCom, SMS and voice).
 {"p256dh", "auth"}}). The payload is encrypted (aes128gcm, RFC 8291) and the request
 carries ``Authorization: vapid t=<JWT ES256 with aud = the endpoint's origin, exp, sub>,
 k=<public key>`` and a TTL. 201 is accepted; 429 is rate-limited (Retry-After), 404/410
-mean the subscription is gone, 5xx is transient.
+mean the subscription is gone (``AddressGoneError``: the sender deletes it), 5xx is
+transient.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from py_vapid import Vapid
 from pywebpush import WebPushException, webpush
 
 from gis.channels.base import (
+    AddressGoneError,
     Channel,
     Message,
     PermanentError,
@@ -86,6 +88,10 @@ class WebPushChannel(Channel):
                 retry_after = float(error.response.headers.get("Retry-After", "60") or 60)
                 raise RateLimitedError(
                     f"push service: {status}", time.time() + retry_after
+                ) from error
+            if status in (404, 410):
+                raise AddressGoneError(
+                    f"推送订阅已失效 (push service: {status}, subscription gone)"
                 ) from error
             if status >= 500:
                 raise TransientError(f"push service: {status}") from error
