@@ -16,7 +16,7 @@ import numpy as np
 
 from ingest.watch.findings import KINDS
 
-LAYOUT_VERSION = 3
+LAYOUT_VERSION = 4
 RING = 8
 """Days of history kept per (signal, slot): a sliding window that forgets older routines."""
 FIRST_RING = 16
