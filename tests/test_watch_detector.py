@@ -314,3 +314,14 @@ def test_a_decline_is_less_water_and_less_electricity_at_home(
         assert at(readings, row(30, 0)) < first.at <= at(readings, row(38, 0))
         assert first.hours < 0.45 * first.normal_h
         assert first.reason_en().startswith(TITLES["decline"][1])
+
+
+@pytest.mark.parametrize(("litres", "found"), [(6.0, []), (0.0, ["not_up"])])
+def test_small_water_uses_that_add_up_in_the_morning_are_getting_up(
+    litres: float, found: list[str]
+) -> None:
+    def quiet_morning(r: HourlyReadings) -> None:
+        standby(r, slice(row(INCIDENT_DAY - 1, 22), row(INCIDENT_DAY, 12)))
+        r.water_l[row(INCIDENT_DAY, 7) : row(INCIDENT_DAY, 10), 0] = litres  # each < 15 L
+
+    assert kinds(run(quiet_morning), "family") == found

@@ -68,6 +68,7 @@ STATE_DTYPE = np.dtype(
         ("ring", np.uint8, (len(LEARNED), SLOTS, RING)),
         ("ring_pos", np.uint8, (len(LEARNED), SLOTS)),
         ("up", np.bool_),  # in-home activity or a passage since DAY_START today
+        ("water_since_up", np.float32),  # litres since DAY_START, while not up yet
         (
             "first_ring",
             np.uint8,

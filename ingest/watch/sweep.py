@@ -147,6 +147,7 @@ def _step(
         _new_day(state, learnable)
     if local_hour == DAY_START:
         state["up"] = False
+        state["water_since_up"] = 0.0
 
     # devices
     reported = np.stack([~np.isnan(water_l), ~np.isnan(power_w), ~np.isnan(exits)], axis=1)
@@ -211,7 +212,10 @@ def _step(
     sign_of_life = used_w | used_p | (n_exit + n_entry > 0)
     # up for the day: electricity, a passage or real water use (one flush at night or a
     # 10-litre meter step is not getting up)
-    got_up = used_p | (n_exit + n_entry > 0) | (has_w & (water >= c.up_water_l))
+    # (a flush, then the kettle, then washing: small uses that add up are getting up too)
+    morning_water = state["water_since_up"]
+    morning_water += np.where(has_w & (place != OUT), water, 0.0).astype(np.float32)
+    got_up = used_p | (n_exit + n_entry > 0) | (has_w & (morning_water >= c.up_water_l))
     if local_hour >= DAY_START:
         woke = ~state["up"] & got_up & learnable
         baseline.learn_first_use(state, day_type, local_hour - DAY_START, woke)
