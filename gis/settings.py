@@ -305,8 +305,9 @@ class Settings(BaseSettings):
     watch_family_first: bool = True
     watch_family_wait_h: float = 3.0
     watch_quiet_after_visit_h: float = 24.0
-    # Gradual decline: the 7-day mean of active hours below this share of the 28-day mean.
-    watch_decline_ratio: float = 0.55
+    # Gradual decline: water litres AND electricity (Wh above the standby) per hour at home
+    # over the last 7 days at home, both below this share of their mean of the weeks before.
+    watch_decline_ratio: float = 0.45
 
     # Outbound channels (gis.channels; docs/channels.md). A channel whose secret is empty
     # is disabled. Endpoints are settings so that tests point them at local servers.

@@ -282,3 +282,46 @@ def _rows(readings: HourlyReadings, start: int, stop: int | None) -> HourlyReadi
         readings.exits[part],
         readings.entries[part],
     )
+
+
+def _fade_from(r: HourlyReadings, day: int, share: float, water: bool, power: bool) -> None:
+    """From local day ``day`` on, water and/or electricity above the night-time load at
+    ``share`` of what they were."""
+    rows = slice(row(day, 0), None)
+    night = float(np.median(r.power_w[[row(d, 3) for d in range(day)], 0]))
+    if water:
+        r.water_l[rows] *= share
+    if power:
+        r.power_w[rows] = night + (r.power_w[rows] - night).clip(0) * share
+
+
+@pytest.mark.parametrize(
+    ("water", "power", "declines"),
+    [(True, True, True), (True, False, False), (False, True, False)],
+    ids=["water_and_electricity", "water_alone", "electricity_alone"],
+)
+def test_a_decline_is_less_water_and_less_electricity_at_home(
+    water: bool, power: bool, declines: bool
+) -> None:
+    readings = routine(44)
+    _fade_from(readings, 30, 0.3, water, power)
+    found = sweep(new_state(1), readings, config()).findings
+    decline = [f for f in found if f.kind == "decline"]
+    assert bool(decline) == declines
+    assert all(kind == "decline" for kind in kinds(found))
+    if declines:
+        first = decline[0]
+        assert at(readings, row(30, 0)) < first.at <= at(readings, row(38, 0))
+        assert first.hours < 0.45 * first.normal_h
+        assert first.reason_en().startswith(TITLES["decline"][1])
+
+
+@pytest.mark.parametrize(("litres", "found"), [(6.0, []), (0.0, ["not_up"])])
+def test_small_water_uses_that_add_up_in_the_morning_are_getting_up(
+    litres: float, found: list[str]
+) -> None:
+    def quiet_morning(r: HourlyReadings) -> None:
+        standby(r, slice(row(INCIDENT_DAY - 1, 22), row(INCIDENT_DAY, 12)))
+        r.water_l[row(INCIDENT_DAY, 7) : row(INCIDENT_DAY, 10), 0] = litres  # each < 15 L
+
+    assert kinds(run(quiet_morning), "family") == found

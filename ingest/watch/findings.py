@@ -16,7 +16,7 @@ KINDS = (
     "not_back",  # 久未归: out past the usual return time
     "no_exit",  # 久未出: no door exit for longer than normal for this person
     "power_standby",  # electricity flat at standby for long while water is used
-    "decline",  # activity of the last week well below the last month's
+    "decline",  # water and electricity of the last week well below the weeks before
     "device_offline_water",
     "device_offline_power",
     "device_offline_door",
@@ -34,7 +34,7 @@ TITLES: dict[str, tuple[str, str]] = {
     "continuous_flow": ("持续用水不停", "Water running without a break"),
     "no_exit": ("久未出门", "Has not gone out for longer than usual"),
     "not_back": ("夜间久未归家", "Not back home at the usual time"),
-    "decline": ("近一周活动明显减少", "Activity well below normal this week"),
+    "decline": ("近一周用水用电明显减少", "Water and electricity use well below normal this week"),
     "device_offline_water": ("水表离线", "Water meter offline"),
     "device_offline_power": ("电表离线", "Electricity meter offline"),
     "device_offline_door": ("门禁离线", "Door controller offline"),
@@ -56,11 +56,12 @@ class Finding:
     level: Level
     hours: float
     """How long the condition has lasted (the gap, run or absence), in hours; for not_up
-    the local time (hour) it was found; for decline the active hours a day of the last week."""
+    the local time (hour) it was found; for decline the litres of water a day at home in
+    the last week."""
     normal_h: float
     """The household's threshold it passed, in hours (0 for device findings); for not_up
-    the local hour by which this household is normally up; for decline the active hours a
-    day of the last month."""
+    the local hour by which this household is normally up; for decline the litres a day at
+    home in the weeks before."""
     signals: tuple[str, ...]
     """The signals that are abnormal (water, power, door)."""
 
@@ -74,6 +75,8 @@ class Finding:
             return (
                 f"{title}: 已到 {self.hours:.0f} 点 (该户通常 {self.normal_h:.0f} 点前已有用水用电)"
             )
+        if self.kind == "decline":
+            return f"{title}: 本周每天用水 {self.hours:.0f} 升 (此前每天 {self.normal_h:.0f} 升), 用电同样偏低"
         return f"{title}: 已持续 {self.hours:.0f} 小时 (该户正常不超过 {self.normal_h:.0f} 小时)"
 
     def reason_en(self) -> str:
@@ -82,8 +85,8 @@ class Finding:
             return f"{title}: {self.hours:.0f}:00 (normally up by {self.normal_h:.0f}:00)"
         if self.kind == "decline":
             return (
-                f"{title}: {self.hours:.1f} active hours a day this week "
-                f"(normally {self.normal_h:.1f})"
+                f"{title}: {self.hours:.0f} L of water a day this week "
+                f"(before: {self.normal_h:.0f} L), electricity as low"
             )
         return (
             f"{title}: {self.hours:.0f} h (normal for this household: up to {self.normal_h:.0f} h)"

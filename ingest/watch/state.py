@@ -16,7 +16,7 @@ import numpy as np
 
 from ingest.watch.findings import KINDS
 
-LAYOUT_VERSION = 3
+LAYOUT_VERSION = 4
 RING = 8
 """Days of history kept per (signal, slot): a sliding window that forgets older routines."""
 FIRST_RING = 16
@@ -26,6 +26,10 @@ SLOTS = 48
 LEARNED = ("quiet_gap", "power_gap", "exit_gap", "out_h")
 """Signals whose value at each slot is learned (index into ring's second axis)."""
 DEVICES = ("water", "power", "door")
+WEEK = 7
+"""Days at home whose use decline compares with the month before them."""
+USE = ("water_l", "energy_wh")
+"""How much is used (decline): litres of water, Wh of electricity above the standby."""
 NIGHT_POOL = 48
 """Unattended (night) hours whose power makes the standby (12 nights of 01:00-05:00)."""
 DAY_START = 5
@@ -45,10 +49,12 @@ STATE_DTYPE = np.dtype(
         ("out_h", np.float32),  # hours out since the last exit (0 at home)
         ("run_h", np.float32),  # consecutive hours of running water
         ("run_today", np.float32),
-        ("active_today", np.float32),  # hours with water or power in use, this local day
-        ("ema7", np.float32),  # exponentially forgotten means of active hours per day
-        ("ema28", np.float32),
-        ("days", np.int16),  # local days learned
+        ("use_today", np.float32, (len(USE),)),  # litres, Wh above standby at home today
+        ("home_today", np.float32),  # hours at home today with water and power reporting
+        ("use_week", np.float32, (WEEK, len(USE))),  # per hour at home, the last WEEK days
+        ("use_week_pos", np.uint8),
+        ("use_before", np.float32, (len(USE),)),  # forgotten mean of the month before them
+        ("days", np.int16),  # days at home learned
         ("place", np.int8),  # 0 unknown, 1 home, 2 out (from door passages and use)
         ("door_missed", np.bool_),  # the door was silent since the last passage or use at home
         ("missed_h", np.float32),  # hours door_missed has lasted
@@ -62,6 +68,7 @@ STATE_DTYPE = np.dtype(
         ("ring", np.uint8, (len(LEARNED), SLOTS, RING)),
         ("ring_pos", np.uint8, (len(LEARNED), SLOTS)),
         ("up", np.bool_),  # in-home activity or a passage since DAY_START today
+        ("water_since_up", np.float32),  # litres since DAY_START, while not up yet
         (
             "first_ring",
             np.uint8,
@@ -86,6 +93,8 @@ def new_state(n: int) -> np.ndarray:
     state["hour"] = NEVER
     state["standby_w"] = np.nan
     state["night_w"] = np.nan
+    state["use_week"] = np.nan
+    state["use_before"] = np.nan
     state["ring"] = EMPTY
     state["run_ring"] = EMPTY
     state["first_ring"] = EMPTY

@@ -32,7 +32,7 @@ from ingest.watch import baseline
 from ingest.watch.config import WatchConfig
 from ingest.watch.findings import DEVICE_KINDS, KIND, KINDS, Finding, Level
 from ingest.watch.readings import HourlyReadings, hour_start, slot_of
-from ingest.watch.state import DAY_START, HOME, NEVER, OUT
+from ingest.watch.state import DAY_START, HOME, NEVER, OUT, WEEK
 
 WATER, POWER, DOOR = 1, 2, 4
 """Bits of state["seen"] (devices that ever reported)."""
@@ -43,6 +43,14 @@ LIFE_H = 6.0
 """Electricity used within this many hours: the resident is clearly up and about."""
 NIGHT_HOUR = 3
 """Local hour that makes an absence a night out (out at 03:00)."""
+HOME_DAY_H = 12.0
+"""A day with at least this many hours at home (devices reporting) teaches how much is used."""
+MONTH_DAYS = 28.0
+"""Span (days at home) of the forgotten mean of use before the last week."""
+DECLINE_MIN_DAYS = 21
+"""Days at home learned before decline is judged."""
+DECLINE_RECOVERED = 0.8
+"""A decline case closes once water or electricity is back at this share of the month's."""
 NIGHT_ESCALATION = frozenset({"no_activity", "not_up", "not_back"})
 """Kinds whose family notice may turn into a visit during quiet hours."""
 
@@ -100,15 +108,22 @@ def _advance(gap: np.ndarray, reset: np.ndarray, observed: np.ndarray) -> None:
 
 def _new_day(state: np.ndarray, learnable: np.ndarray) -> None:
     baseline.push_run(state, learnable)
-    first = learnable & (state["days"] == 0)
-    active = state["active_today"]
-    for name, span in (("ema7", 7.0), ("ema28", 28.0)):
-        ema = state[name]
-        ema[learnable] += (active[learnable] - ema[learnable]) / np.float32(span)
-        ema[first] = active[first]
-    state["days"][learnable] += 1
+    # how much water and electricity a day at home uses, per hour at home (a walk or a
+    # night out does not look like a decline; a day mostly away teaches nothing)
+    # the day leaves the last week after WEEK days and is then forgotten slowly in the
+    # mean of the month before, so a decline is the last week against the weeks before it
+    home = np.flatnonzero(learnable & (state["home_today"] >= HOME_DAY_H))
+    pos = state["use_week_pos"][home]
+    older = state["use_week"][home, pos]
+    before = state["use_before"][home]
+    before = np.where(np.isnan(before), older, before + (older - before) / np.float32(MONTH_DAYS))
+    state["use_before"][home] = np.where(np.isnan(older), state["use_before"][home], before)
+    state["use_week"][home, pos] = state["use_today"][home] / state["home_today"][home, None]
+    state["use_week_pos"][home] = (pos + 1) % WEEK
+    state["days"][home] += 1
     state["run_today"] = 0.0
-    state["active_today"] = 0.0
+    state["use_today"] = 0.0
+    state["home_today"] = 0.0
 
 
 def _step(
@@ -132,6 +147,7 @@ def _step(
         _new_day(state, learnable)
     if local_hour == DAY_START:
         state["up"] = False
+        state["water_since_up"] = 0.0
 
     # devices
     reported = np.stack([~np.isnan(water_l), ~np.isnan(power_w), ~np.isnan(exits)], axis=1)
@@ -193,11 +209,13 @@ def _step(
     # out overnight, so a night out is not 久未归 for them for a while
     overnight = state["out_h"] >= (local_hour - NIGHT_HOUR) % 24 + 1
     state["night_out"][was_out & (place == HOME) & overnight & ~away] = hour
-    state["active_today"] += (used_w | used_p).astype(np.float32)
     sign_of_life = used_w | used_p | (n_exit + n_entry > 0)
     # up for the day: electricity, a passage or real water use (one flush at night or a
     # 10-litre meter step is not getting up)
-    got_up = used_p | (n_exit + n_entry > 0) | (has_w & (water >= c.up_water_l))
+    # (a flush, then the kettle, then washing: small uses that add up are getting up too)
+    morning_water = state["water_since_up"]
+    morning_water += np.where(has_w & (place != OUT), water, 0.0).astype(np.float32)
+    got_up = used_p | (n_exit + n_entry > 0) | (has_w & (morning_water >= c.up_water_l))
     if local_hour >= DAY_START:
         woke = ~state["up"] & got_up & learnable
         baseline.learn_first_use(state, day_type, local_hour - DAY_START, woke)
@@ -214,6 +232,11 @@ def _step(
     # a known absence is over; unless the door saw them leave and not come back, where
     # the resident is is unknown (judged as at home)
     place[back & ~out] = 0
+    counted = ~out & ~away & has_w & has_p
+    state["home_today"] += counted.astype(np.float32)
+    use = state["use_today"]
+    use[counted, 0] += water[counted]
+    use[counted, 1] += np.maximum(power_w - np.nan_to_num(standby), 0.0)[counted]
     run = state["run_h"]
     run += 1.0
     run[~flowing] = 0.0
@@ -287,7 +310,8 @@ def _step(
     stuck_water = at_home & power_ok & (power_gap <= LIFE_H) & ok_w & single_w
     flow = run > thr_run
     not_back = out & ok_d & ~missed & (state["out_h"] > thr_out)
-    declined = (state["days"] >= 21) & (state["ema7"] < c.decline_ratio * state["ema28"])
+    week, month = state["use_week"].mean(axis=1), state["use_before"]
+    declined = (state["days"] >= DECLINE_MIN_DAYS) & (week < c.decline_ratio * month).all(axis=1)
     seen_w, seen_p, seen_d = ((seen & bit) != 0 for bit in (WATER, POWER, DOOR))
     door_passage = n_exit + n_entry > 0
 
@@ -316,9 +340,9 @@ def _step(
         "decline": (
             declined,
             True,
-            state["ema7"] >= 0.8 * state["ema28"],
-            state["ema7"],
-            state["ema28"],
+            (week >= DECLINE_RECOVERED * month).any(axis=1),
+            week[:, 0] * 24.0,
+            month[:, 0] * 24.0,
         ),
         "device_offline_water": (seen_w & ~online[:, 0], True, has_w, since[:, 0], None),
         "device_offline_power": (seen_p & ~online[:, 1], True, has_p, since[:, 1], None),
