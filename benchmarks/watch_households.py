@@ -16,6 +16,7 @@ Independent published models, not the project's own routine:
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,7 +44,7 @@ class DayLibrary:
 
 def richardson_library(years: int, cache: Path, seed: int) -> DayLibrary:
     """years × 365 days from richardsonpy, cached as an .npz under cache."""
-    path = cache / f"richardsonpy_1occ_{years}y_{seed}.npz"
+    path = cache / f"richardsonpy_1occ_{years}y_seed{seed}.npz"
     if path.exists():
         data = np.load(path)
         return DayLibrary(data["power_h"], data["active_h"], data["out_h"])
@@ -52,7 +53,10 @@ def richardson_library(years: int, cache: Path, seed: int) -> DayLibrary:
     import richardsonpy.functions.change_resolution as cr
     import richardsonpy.functions.load_radiation as loadrad
 
-    np.random.seed(seed)  # richardsonpy draws from numpy's global generator
+    # richardsonpy draws from numpy's global generator and from the random module's: seed
+    # both, or the library (and every figure of the evaluation) differs from run to run
+    np.random.seed(seed)
+    random.seed(seed)
     q_direct, q_diffuse = loadrad.get_rad_from_try_path()
     q_direct = cr.change_resolution(q_direct, old_res=3600, new_res=60)
     q_diffuse = cr.change_resolution(q_diffuse, old_res=3600, new_res=60)
