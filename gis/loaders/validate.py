@@ -6,20 +6,23 @@ ID numbers replaced by mask and HMAC) and the list of errors; any error stops th
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from datetime import datetime
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from gis.loaders import geometry as geometry_checks
 from gis.loaders.columns import MissingColumns, Problem, as_text, parse_columns
 from gis.loaders.context import LoadContext
-from gis.loaders.kinds import KINDS, Kind
+from gis.loaders.kinds import KINDS, ROAD_CLASS_SPELLINGS, Kind
 from gis.loaders.read import Source
 from gis.loaders.report import FeatureError
 from gis.pii import ID_NUMBER_PATTERN, id_number_hmac, mask_id_number
+from gis.redistrict.inputs import TUNNEL_VALUES
 
 
 def validate_layer(
@@ -41,7 +44,7 @@ def validate_layer(
         )
         problems += geometry_problems
         if kind.geometry != "point":
-            geometry = geometry_checks.as_multipolygons(geometry)
+            geometry = geometry_checks.as_multi(geometry)
         frame = gpd.GeoDataFrame(frame, geometry=geometry)
     frame["source"] = source_label
     problems += _duplicate_keys(frame, kind)
@@ -221,8 +224,29 @@ def _check_assignments(
     ]
 
 
+def _check_roads(
+    frame: gpd.GeoDataFrame, usable: np.ndarray, ctx: LoadContext, started_at: datetime
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """Classes in OSM terms, tunnels as a flag, and a code for every road: a line without
+    an id is named by a digest of its (WGS84) coordinates, so reloading the same file
+    updates its roads instead of adding them again; the same line twice is a duplicate."""
+    frame["class"] = frame["class"].map(lambda v: ROAD_CLASS_SPELLINGS.get(v, v.lower()))
+    frame["tunnel"] = frame["tunnel"].str.lower().isin(TUNNEL_VALUES).fillna(False).astype(bool)
+    unnamed = frame["code"].isna().to_numpy() & usable
+    digests = [
+        "line:" + hashlib.sha1(shapely.to_wkb(shapely.normalize(g))).hexdigest()[:32]
+        for g in frame.geometry.to_numpy()[unnamed]
+    ]
+    frame.loc[unnamed, "code"] = digests
+    return frame, [
+        Problem(row, "code_duplicate", f"与 #{other} 是同一条线 the same line as feature #{other}")
+        for row, other in _duplicate_rows(frame["code"].where(unnamed))
+    ]
+
+
 KIND_CHECKS: dict[str, KindCheck] = {
     "grid": _check_grids,
+    "road": _check_roads,
     "household": _check_households,
     "resident": _check_residents,
     "assignment": _check_assignments,

@@ -154,6 +154,17 @@ PLANS: dict[str, WritePlan] = {
             ),
         ),
     ),
+    "road": WritePlan(
+        (
+            ("code", "text"),
+            ("class", "text"),
+            ("name", "text"),
+            ("tunnel", "boolean"),
+            ("geom", "geometry"),
+            ("source", "text"),
+        ),
+        (_upsert("road", "code", ["code", "class", "name", "tunnel", "geom", "source"]),),
+    ),
     "household": WritePlan(
         (
             ("code", "text"),

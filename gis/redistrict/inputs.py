@@ -29,6 +29,9 @@ CUT_ROAD_CLASSES = frozenset(
 )  # fmt: skip
 """Road classes (OSM ``highway`` / ``railway``, Tilezen ``kind_detail``) that are cut lines.
 Service roads, footways and paths run inside blocks and are not."""
+TUNNEL_VALUES = frozenset({"true", "yes", "1"})
+"""Values of ``tunnel`` / ``is_tunnel`` (lower-cased) of a line that runs underground: not a
+cut line."""
 NOT_A_BUILDING = frozenset({"building_part", "address", "entrance"})
 """Tilezen ``kind`` values of features that are not whole buildings."""
 
@@ -255,7 +258,7 @@ def read_roads(path: Path) -> gpd.GeoDataFrame:
             break
     for column in ("is_tunnel", "tunnel"):
         if column in frame.columns:
-            tunnel = frame[column].astype(str).str.lower().isin(["true", "yes", "1"])
+            tunnel = frame[column].astype(str).str.lower().isin(TUNNEL_VALUES)
             frame = frame[~tunnel]
     return frame
 
