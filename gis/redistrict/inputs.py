@@ -32,6 +32,8 @@ Service roads, footways and paths run inside blocks and are not."""
 TUNNEL_VALUES = frozenset({"true", "yes", "1"})
 """Values of ``tunnel`` / ``is_tunnel`` (lower-cased) of a line that runs underground: not a
 cut line."""
+MIN_ROAD_PIECE_M = 1.0
+"""Shorter pieces of road inside a boundary are rounding, not roads."""
 NOT_A_BUILDING = frozenset({"building_part", "address", "entrance"})
 """Tilezen ``kind`` values of features that are not whole buildings."""
 
@@ -325,7 +327,14 @@ def assemble(
         raise InputError("no building lies inside the boundary")
     lines = np.empty(0, dtype=object)
     if roads is not None and not roads.empty:
-        lines = shapely.intersection(roads.to_crs(crs).geometry.to_numpy(), outline)
-        lines = lines[~shapely.is_empty(lines)]
+        clipped = shapely.get_parts(
+            shapely.intersection(roads.to_crs(crs).geometry.to_numpy(), outline)
+        )
+        # A road ending on the outline can reach a hair over it (a projection's rounding):
+        # that leaves a point or a sliver of line, which cuts nothing.
+        lines = clipped[
+            (shapely.get_type_id(clipped) == shapely.GeometryType.LINESTRING)
+            & (shapely.length(clipped) >= MIN_ROAD_PIECE_M)
+        ]
     grids = current.to_crs(crs).reset_index(drop=True) if current is not None else None
     return PlannerInputs(crs, metric, outline, lines, grids)
