@@ -15,6 +15,8 @@ from gis.db import connect
 from gis.loaders import load_layer
 from tests.conftest import REPO_ROOT
 
+LUJIAZUI_ROADS = REPO_ROOT / "data" / "osm" / "shanghai_lujiazui_roads.geojson"
+
 
 def _write(path: Path, features: list[dict]) -> Path:
     """A GeoJSON file as Overpass/osmtogeojson writes it (properties with ``@id``)."""
@@ -68,6 +70,48 @@ def test_load_osm_roads_then_the_same_file_again_adds_nothing(
     assert _roads(database_url) == first
 
 
+def test_pieces_of_one_road_and_the_same_line_twice_load_as_one_road(
+    database_url: str, tmp_path: Path
+) -> None:
+    west, east = (
+        LineString([(109.80, 40.65), (109.82, 40.65)]),
+        LineString([(109.82, 40.65), (109.84, 40.65)]),
+    )
+    twice = LineString([(109.81, 40.64), (109.81, 40.66)])
+    path = _write(
+        tmp_path / "tiles.geojson",
+        [
+            ({"id": 7, "kind_detail": "primary", "name": "钢铁大街"}, west),
+            ({"id": 7, "kind_detail": "primary", "name": "钢铁大街"}, east),
+            ({"id": 7, "kind_detail": "primary", "name": "钢铁大街"}, east),
+            ({"kind_detail": "tertiary"}, twice),
+            ({"kind_detail": "tertiary"}, twice),
+        ],
+    )  # fmt: skip
+    report = load_layer(database_url, "road", path, progress=False)
+    assert report.ok, report.format_text()
+    assert report.counts == {"road": 2}
+    with connect(database_url) as conn:
+        rows = conn.execute(
+            "SELECT code, ST_NumGeometries(geom), ST_Length(geom::geography) FROM road ORDER BY code"
+        ).fetchall()
+    assert [(code.startswith("line:"), parts) for code, parts, _ in rows] == [(False, 2), (True, 1)]
+    assert rows[0][0] == "7" and 3_300 < rows[0][2] < 3_400  # 0.04° of longitude at 40.65°N
+
+
+def test_the_real_lujiazui_roads_load_with_their_tunnels_flagged(database_url: str) -> None:
+    """Tilezen tiles (pieces sharing an id, ``kind_detail``, ``is_tunnel`` = 1)."""
+    report = load_layer(database_url, "road", LUJIAZUI_ROADS, progress=False)
+    assert report.ok, report.format_text()
+    with connect(database_url) as conn:
+        roads, tunnels, primary = conn.execute(
+            "SELECT count(*), count(*) FILTER (WHERE tunnel), "
+            "count(*) FILTER (WHERE class = 'primary') FROM road"
+        ).fetchone()
+    assert roads == report.counts["road"] < 1_778  # pieces merged
+    assert tunnels > 0 and primary > 0
+
+
 def test_load_roads_rejects_points_and_off_map_lines_and_writes_nothing(
     database_url: str, tmp_path: Path
 ) -> None:
@@ -77,7 +121,7 @@ def test_load_roads_rejects_points_and_off_map_lines_and_writes_nothing(
             *OSM_EXPORT[:1],
             ({"@id": "node/9", "highway": "traffic_signals"}, Point(109.81, 40.65)),
             ({"@id": "way/4", "highway": "primary"}, LineString([(40.65, 109.80), (40.66, 109.81)])),
-            ({"@id": "way/1", "highway": "primary"}, LineString([(109.80, 40.66), (109.84, 40.66)])),
+            ({"@id": "way/" + "9" * 70, "highway": "primary"}, LineString([(109.80, 40.66), (109.84, 40.66)])),
         ],
     )  # fmt: skip
     report = load_layer(database_url, "road", path, progress=False)
@@ -86,8 +130,7 @@ def test_load_roads_rejects_points_and_off_map_lines_and_writes_nothing(
     assert reasons == {
         (1, "node/9", "geometry_type"),
         (2, "way/4", "coordinates_out_of_range"),
-        (0, "way/1", "code_duplicate"),
-        (3, "way/1", "code_duplicate"),
+        (3, "way/" + "9" * 70, "code_malformed"),
     }
     point = next(e for e in report.errors if e.reason_code == "geometry_type")
     assert "LineString" in point.message and "OGR_GEOMETRY" in point.message

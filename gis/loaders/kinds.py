@@ -106,6 +106,9 @@ class Kind:
     """(column, parent column, n): the first n characters of both must agree."""
     aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Canonical column → source column names tried when the canonical one is absent."""
+    pieces_share_key: bool = False
+    """Features with the same key are pieces of one (a road cut at tile edges): merged, not
+    duplicates."""
     cli_aliases: tuple[str, ...] = ()
     """Other names of the kind on the command line (``wangge load roads``)."""
 
@@ -215,6 +218,7 @@ KINDS: dict[str, Kind] = {
                 "name": ("name:zh", "名称", "道路名称"),
                 "tunnel": ("is_tunnel",),
             },
+            pieces_share_key=True,
             cli_aliases=("roads",),
         ),
         Kind(

@@ -89,7 +89,7 @@ def _duplicate_rows(keys: pd.DataFrame | pd.Series) -> list[tuple[int, int]]:
 
 
 def _duplicate_keys(frame: pd.DataFrame, kind: Kind) -> list[Problem]:
-    if kind.key is None:
+    if kind.key is None or kind.pieces_share_key:
         return []
     return [
         Problem(row, "code_duplicate", f"{kind.key} 与 #{other} 重复 same as feature #{other}")
@@ -229,7 +229,8 @@ def _check_roads(
 ) -> tuple[pd.DataFrame, list[Problem]]:
     """Classes in OSM terms, tunnels as a flag, and a code for every road: a line without
     an id is named by a digest of its (WGS84) coordinates, so reloading the same file
-    updates its roads instead of adding them again; the same line twice is a duplicate."""
+    updates its roads instead of adding them again. Pieces sharing a code (a road cut at
+    tile edges, the same line twice) become one road with the first piece's attributes."""
     frame["class"] = frame["class"].map(lambda v: ROAD_CLASS_SPELLINGS.get(v, v.lower()))
     frame["tunnel"] = frame["tunnel"].str.lower().isin(TUNNEL_VALUES).fillna(False).astype(bool)
     unnamed = frame["code"].isna().to_numpy() & usable
@@ -238,10 +239,24 @@ def _check_roads(
         for g in frame.geometry.to_numpy()[unnamed]
     ]
     frame.loc[unnamed, "code"] = digests
-    return frame, [
-        Problem(row, "code_duplicate", f"与 #{other} 是同一条线 the same line as feature #{other}")
-        for row, other in _duplicate_rows(frame["code"].where(unnamed))
-    ]
+    return _merge_pieces(frame[usable]), []
+
+
+def _merge_pieces(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """One row per code: its pieces' distinct lines as one MultiLineString."""
+    repeated = frame["code"].duplicated(keep=False).to_numpy()
+    if not repeated.any():
+        return frame
+    merged = frame[~frame["code"].duplicated()].copy()
+    lines = {}
+    for code, pieces in frame[repeated].groupby("code", sort=False)[frame.geometry.name]:
+        parts = shapely.normalize(shapely.get_parts(pieces.to_numpy()))
+        _, first = np.unique(shapely.to_wkb(parts), return_index=True)
+        lines[code] = shapely.multilinestrings(parts[np.sort(first)])
+    joined = merged["code"].isin(lines.keys()).to_numpy()
+    geometry = merged.geometry.to_numpy().copy()
+    geometry[joined] = [lines[code] for code in merged["code"][joined]]
+    return merged.set_geometry(gpd.GeoSeries(geometry, index=merged.index, crs=merged.crs))
 
 
 KIND_CHECKS: dict[str, KindCheck] = {
