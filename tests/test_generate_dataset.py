@@ -29,7 +29,7 @@ LAYERS = {
     "grids": {"code", "community_code", "name", "household_target", "valid_from"},
     "buildings": {"code", "community_code", "name", "floors", "units", "households", "height_m"},
     "devices": {"id", "kind", "model", "height_m", "range_m", "building_code", "household_code"},
-    "roads": {"code", "class"},
+    "roads": {"id", "class"},
 }
 
 

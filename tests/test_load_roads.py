@@ -99,6 +99,33 @@ def test_pieces_of_one_road_and_the_same_line_twice_load_as_one_road(
     assert rows[0][0] == "7" and 3_300 < rows[0][2] < 3_400  # 0.04° of longitude at 40.65°N
 
 
+def test_a_geofabrik_shapefile_keys_roads_by_osm_id_not_by_its_class_code(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Geofabrik's ``code`` is the class (5113 = primary): two primaries stay two roads."""
+    import geopandas as gpd
+
+    path = tmp_path / "gis_osm_roads_free_1.shp"
+    gpd.GeoDataFrame(
+        {
+            "osm_id": ["101", "102", "103"],
+            "code": [5113, 5113, 5114],
+            "fclass": ["primary", "primary", "secondary"],
+            "name": ["钢铁大街", "阿尔丁大街", None],
+            "tunnel": ["F", "F", "T"],
+        },
+        geometry=[line for _, line in OSM_EXPORT[:3]],
+        crs="EPSG:4326",
+    ).to_file(path, encoding="utf-8")
+    report = load_layer(database_url, "road", path, progress=False)
+    assert report.ok, report.format_text()
+    assert [r[:4] for r in _roads(database_url)] == [
+        ("101", "primary", "钢铁大街", False),
+        ("102", "primary", "阿尔丁大街", False),
+        ("103", "secondary", None, True),
+    ]
+
+
 def test_the_real_lujiazui_roads_load_with_their_tunnels_flagged(database_url: str) -> None:
     """Tilezen tiles (pieces sharing an id, ``kind_detail``, ``is_tunnel`` = 1)."""
     report = load_layer(database_url, "road", LUJIAZUI_ROADS, progress=False)

@@ -207,7 +207,7 @@ def _roads_layer(
         [
             pd.DataFrame(
                 {
-                    "code": [f"{DISTRICT_CODE}M{i:04d}" for i in range(1, len(main) + 1)],
+                    "id": [f"{DISTRICT_CODE}M{i:04d}" for i in range(1, len(main) + 1)],
                     "class": MAIN_ROAD_CLASS,
                     "line": main,
                 }
@@ -223,7 +223,7 @@ def _roads_layer(
 def _lay_out(
     plans: list[CommunityPlan], seed: int, projection: Projection
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Buildings, grids and lanes (code, line) of every community (metric geometry)."""
+    """Buildings, grids and lanes (id, line) of every community (metric geometry)."""
     building_frames = []
     grid_frames = []
     lane_frames = []
@@ -233,7 +233,7 @@ def _lay_out(
         lane_frames.append(
             pd.DataFrame(
                 {
-                    "code": [f"{plan.code}L{i:02d}" for i in range(1, len(layout.lanes) + 1)],
+                    "id": [f"{plan.code}L{i:02d}" for i in range(1, len(layout.lanes) + 1)],
                     "line": layout.lanes,
                 }
             )

@@ -204,16 +204,17 @@ KINDS: dict[str, Kind] = {
             "road",
             "道路",
             "road",
-            "code",
+            "id",
             (
-                Column("code", "code", max_length=64),
+                # "id", not "code": Geofabrik's shapefiles have a "code" column (the class).
+                Column("id", "code", max_length=64),
                 Column("class", default="road"),
                 Column("name"),
                 Column("tunnel"),
             ),
             geometry="line",
             aliases={
-                "code": ("@id", "osm_id", "id"),
+                "id": ("@id", "osm_id", "道路编码"),
                 "class": ("highway", "kind_detail", "railway", "fclass", "道路等级", "等级"),
                 "name": ("name:zh", "名称", "道路名称"),
                 "tunnel": ("is_tunnel",),

@@ -227,35 +227,35 @@ def _check_assignments(
 def _check_roads(
     frame: gpd.GeoDataFrame, usable: np.ndarray, ctx: LoadContext, started_at: datetime
 ) -> tuple[pd.DataFrame, list[Problem]]:
-    """Classes in OSM terms, tunnels as a flag, and a code for every road: a line without
-    an id is named by a digest of its (WGS84) coordinates, so reloading the same file
-    updates its roads instead of adding them again. Pieces sharing a code (a road cut at
+    """Classes in OSM terms, tunnels as a flag, and an id for every road: a line without
+    one is named by a digest of its (WGS84) coordinates, so reloading the same file
+    updates its roads instead of adding them again. Pieces sharing an id (a road cut at
     tile edges, the same line twice) become one road with the first piece's attributes."""
     frame["class"] = frame["class"].map(lambda v: ROAD_CLASS_SPELLINGS.get(v, v.lower()))
     frame["tunnel"] = frame["tunnel"].str.lower().isin(TUNNEL_VALUES).fillna(False).astype(bool)
-    unnamed = frame["code"].isna().to_numpy() & usable
+    unnamed = frame["id"].isna().to_numpy() & usable
     digests = [
         "line:" + hashlib.sha1(shapely.to_wkb(shapely.normalize(g))).hexdigest()[:32]
         for g in frame.geometry.to_numpy()[unnamed]
     ]
-    frame.loc[unnamed, "code"] = digests
+    frame.loc[unnamed, "id"] = digests
     return _merge_pieces(frame[usable]), []
 
 
 def _merge_pieces(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """One row per code: its pieces' distinct lines as one MultiLineString."""
-    repeated = frame["code"].duplicated(keep=False).to_numpy()
+    """One row per id: its pieces' distinct lines as one MultiLineString."""
+    repeated = frame["id"].duplicated(keep=False).to_numpy()
     if not repeated.any():
         return frame
-    merged = frame[~frame["code"].duplicated()].copy()
+    merged = frame[~frame["id"].duplicated()].copy()
     lines = {}
-    for code, pieces in frame[repeated].groupby("code", sort=False)[frame.geometry.name]:
+    for code, pieces in frame[repeated].groupby("id", sort=False)[frame.geometry.name]:
         parts = shapely.normalize(shapely.get_parts(pieces.to_numpy()))
         _, first = np.unique(shapely.to_wkb(parts), return_index=True)
         lines[code] = shapely.multilinestrings(parts[np.sort(first)])
-    joined = merged["code"].isin(lines.keys()).to_numpy()
+    joined = merged["id"].isin(lines.keys()).to_numpy()
     geometry = merged.geometry.to_numpy().copy()
-    geometry[joined] = [lines[code] for code in merged["code"][joined]]
+    geometry[joined] = [lines[code] for code in merged["id"][joined]]
     return merged.set_geometry(gpd.GeoSeries(geometry, index=merged.index, crs=merged.crs))
 
 

@@ -156,14 +156,21 @@ PLANS: dict[str, WritePlan] = {
     ),
     "road": WritePlan(
         (
-            ("code", "text"),
+            ("id", "text"),
             ("class", "text"),
             ("name", "text"),
             ("tunnel", "boolean"),
             ("geom", "geometry"),
             ("source", "text"),
         ),
-        (_upsert("road", "code", ["code", "class", "name", "tunnel", "geom", "source"]),),
+        (
+            _upsert(
+                "road",
+                "code",
+                ["code", "class", "name", "tunnel", "geom", "source"],
+                select={"code": "s.id"},
+            ),
+        ),
     ),
     "household": WritePlan(
         (

@@ -29,9 +29,9 @@ CUT_ROAD_CLASSES = frozenset(
 )  # fmt: skip
 """Road classes (OSM ``highway`` / ``railway``, Tilezen ``kind_detail``) that are cut lines.
 Service roads, footways and paths run inside blocks and are not."""
-TUNNEL_VALUES = frozenset({"true", "yes", "1"})
+TUNNEL_VALUES = frozenset({"true", "yes", "1", "t"})
 """Values of ``tunnel`` / ``is_tunnel`` (lower-cased) of a line that runs underground: not a
-cut line."""
+cut line (``T``: Geofabrik's shapefiles)."""
 MIN_ROAD_PIECE_M = 1.0
 """Shorter pieces of road inside a boundary are rounding, not roads."""
 NOT_A_BUILDING = frozenset({"building_part", "address", "entrance"})
