@@ -212,6 +212,23 @@ class Building(Base):
     created_at: Mapped[datetime] = _created()
 
 
+class Road(Base):
+    """道路: a road or railway line, the planner's preferred cut line (``class`` is the OSM
+    ``highway``/``railway`` value; Chinese classes are stored as their OSM equivalent)."""
+
+    __tablename__ = "road"
+    __table_args__ = (CheckConstraint("ST_IsValid(geom)", name="road_geom_valid"),)
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    """The file's id (OSM ``@id``/``osm_id``…), else a digest of the line: a reload upserts."""
+    road_class: Mapped[str] = mapped_column("class", Text, nullable=False)
+    name: Mapped[str | None] = mapped_column(Text)
+    tunnel: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    geom = _geom("MULTILINESTRING")
+    source: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = _created()
+
+
 class Household(Base):
     """户: building/unit/room, members, tags such as 独居老人."""
 

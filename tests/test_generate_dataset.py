@@ -29,6 +29,7 @@ LAYERS = {
     "grids": {"code", "community_code", "name", "household_target", "valid_from"},
     "buildings": {"code", "community_code", "name", "floors", "units", "households", "height_m"},
     "devices": {"id", "kind", "model", "height_m", "range_m", "building_code", "household_code"},
+    "roads": {"id", "class"},
 }
 
 
@@ -59,7 +60,7 @@ def test_generate_writes_every_layer_with_the_contract_columns(city: Path) -> No
         layer = _layer(city, name)
         assert layer.crs.to_epsg() == 4326, name
         assert set(layer.columns) - {"geometry"} == columns, name
-        expected = {"Point"} if name == "devices" else {"MultiPolygon"}
+        expected = {"devices": {"Point"}, "roads": {"MultiLineString"}}.get(name, {"MultiPolygon"})
         assert set(layer.geom_type) == expected, name
         assert layer.is_valid.all(), name
 

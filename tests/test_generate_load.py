@@ -1,5 +1,6 @@
 """A generated dataset loads into PostGIS as is (`wangge load dataset`), marked as generated,
-and PostGIS agrees that its grids tile their communities."""
+PostGIS agrees that its grids tile their communities, and its lanes are the roads a DB-mode
+proposal cuts along."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 from gis.db import connect
 from gis.demo.generate import generate
 from gis.loaders import load_dataset, load_layer
+from gis.redistrict_apply.community import community_inputs
 from tests.conftest import BOUNDARIES
 
 HOUSEHOLDS = 8_000
@@ -33,8 +35,8 @@ def test_generated_dataset_loads_with_every_row_marked_generated(loaded: tuple[s
     source = json.loads((out / "dataset.json").read_text(encoding="utf-8"))["source"]
     with connect(url) as conn:
         assert conn.execute("SELECT count(*) FROM household").fetchone()[0] == HOUSEHOLDS
-        for table in ("street", "community", "grid", "building", "household", "resident",
-                      "worker", "device"):  # fmt: skip
+        for table in ("street", "community", "grid", "building", "road", "household",
+                      "resident", "worker", "device"):  # fmt: skip
             sources = conn.execute(f"SELECT DISTINCT source FROM {table}").fetchall()
             assert sources == [(source,)], table
         full_ids = conn.execute(
@@ -74,3 +76,28 @@ def test_postgis_sees_grids_tiling_their_communities(loaded: tuple[str, Path]) -
             """
         ).fetchall()
         assert out_of_range == []
+
+
+def test_each_demo_community_is_crossed_by_its_lanes_as_cut_roads(
+    loaded: tuple[str, Path],
+) -> None:
+    url, out = loaded
+    with connect(url) as conn:
+        codes = [r[0] for r in conn.execute("SELECT code FROM community ORDER BY code")]
+        lanes = dict(
+            conn.execute(
+                "SELECT left(code, 12), sum(ST_NumGeometries(geom)) FROM road "
+                "WHERE class = 'residential' GROUP BY 1"
+            ).fetchall()
+        )
+        for code in codes:
+            inputs = community_inputs(conn, code)
+            assert len(inputs.roads) == lanes[code] > 0, code
+    # Loading the roads layer again updates its roads, adds none.
+    again = load_layer(url, "road", out / "city.gpkg", layer="roads", progress=False)
+    assert again.ok, again
+    with connect(url) as conn:
+        total = conn.execute(
+            "SELECT sum(ST_NumGeometries(geom)) FROM road WHERE class = %s", ("residential",)
+        )
+        assert total.fetchone()[0] == sum(lanes.values())

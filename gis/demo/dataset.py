@@ -1,7 +1,7 @@
 """The dataset folder contract that ``wangge load dataset DIR`` reads, and its writer.
 
 DIR/dataset.json      name, source, generated, crs, seed, households, notice
-DIR/city.gpkg         layers streets, communities, grids, buildings, devices (EPSG:4326)
+DIR/city.gpkg         layers streets, communities, grids, buildings, roads, devices (EPSG:4326)
 DIR/households.csv    DIR/residents.csv    DIR/workers.csv    DIR/grid_assignments.csv
 
 Files are written under a temporary name and renamed, and dataset.json goes last, so a

@@ -7,9 +7,18 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyogrio
+
 from gis.db import connect
 from gis.loaders.context import LoadRules
-from gis.loaders.load import DATASET_META, dataset_source_label, load_dataset, load_layer
+from gis.loaders.load import (
+    DATASET_GPKG,
+    DATASET_LAYERS,
+    DATASET_META,
+    dataset_source_label,
+    load_dataset,
+    load_layer,
+)
 from gis.loaders.report import LoadReport
 from gis.settings import Settings
 
@@ -22,6 +31,7 @@ COUNTED_TABLES = (
     "community",
     "grid",
     "building",
+    "road",
     "household",
     "resident",
     "worker",
@@ -51,6 +61,11 @@ class DemoPlan:
         return cls(folder, settings.demo_households, settings.demo_seed)
 
 
+def _has_roads_layer(folder: Path) -> bool:
+    gpkg = folder / DATASET_GPKG
+    return gpkg.exists() and DATASET_LAYERS["road"] in {n for n, _ in pyogrio.list_layers(gpkg)}
+
+
 def _count(database_url: str, sql: str, params: tuple = ()) -> int:
     with connect(database_url) as conn:
         return conn.execute(sql, params).fetchone()[0]
@@ -76,6 +91,8 @@ def ensure_demo(settings: Settings, progress: bool = True) -> list[str]:
 
     plan = DemoPlan.from_settings(settings)
     meta_path = plan.dataset_dir / DATASET_META
+    if meta_path.exists() and not _has_roads_layer(plan.dataset_dir):
+        meta_path.unlink()  # made before the demo had roads: the same seed makes it again
     if not meta_path.exists():
         from gis.demo.generate import generate  # heavy imports only when generating
 
@@ -95,6 +112,19 @@ def ensure_demo(settings: Settings, progress: bool = True) -> list[str]:
         if not report.ok:
             raise DemoLoadFailed("demo city", report)
         done.append(f"loaded the demo city: {report.format_text()}")
+    elif _count(url, "SELECT count(*) FROM road WHERE source = %s", (label,)) == 0:
+        report = load_layer(
+            url,
+            "road",
+            plan.dataset_dir / DATASET_GPKG,
+            layer=DATASET_LAYERS["road"],
+            source=label,
+            progress=progress,
+            rules=LoadRules.from_settings(settings),
+        )
+        if not report.ok:
+            raise DemoLoadFailed("demo roads", report)
+        done.append(f"added the demo city's roads: {report.format_text()}")
     enrolled = enrol_demo_watch(url)
     if enrolled:
         done.append(f"enrolled {enrolled:,} consenting 独居老人 households in the elderly watch")

@@ -1,7 +1,9 @@
 """Generate the demo city: inside the real 昆都仑区, reproducible by seed, sized by households.
 
 Stages (each logged with its counts): blocks and streets → communities → per community
-compounds, buildings and grids → households and residents → workers → devices → write.
+compounds, buildings, lanes and grids → households and residents → workers → devices →
+write. The roads layer holds the main roads around the communities (the edges of their
+blocks) and the lanes between their compounds, so DB-mode proposals can cut along them.
 Every stage draws from its own random stream derived from the seed (and the community
 index for per-community work), so a stage's output depends only on the seed and its inputs.
 """
@@ -37,7 +39,7 @@ from gis.demo.geography import (
 from gis.demo.grids import GRID_HOUSEHOLDS_TARGET, grid_polygons, group_buildings
 from gis.demo.layout import lay_out_community
 from gis.demo.people import make_households, make_residents
-from gis.demo.shapes import as_multipolygons
+from gis.demo.shapes import as_multilinestrings, as_multipolygons, line_parts
 from gis.demo.staff import make_staff
 from gis.gridcodes import number_grids
 
@@ -47,6 +49,10 @@ GRID_VALID_FROM = "2026-01-01T00:00:00+08:00"
 NOTICE = "生成的演示数据 / generated demo data — not real residents"
 MIN_HOUSEHOLDS = 300
 MAX_BUILDINGS_PER_COMMUNITY = 999
+MAIN_ROAD_CLASS = "secondary"
+"""城市次干路: the roads between blocks."""
+LANE_CLASS = "residential"
+"""The lanes between a community's compounds (cut lines too: see CUT_ROAD_CLASSES)."""
 
 
 class Stream(IntEnum):
@@ -107,7 +113,7 @@ def generate_city(households: int, seed: int, boundaries_dir: Path) -> City:
     )
     lap("communities")
 
-    buildings, grids = _lay_out(plans, seed, projection)
+    buildings, grids, lanes = _lay_out(plans, seed, projection)
     lap("buildings_and_grids")
 
     people_rng = _rng(seed, Stream.PEOPLE)
@@ -140,6 +146,7 @@ def generate_city(households: int, seed: int, boundaries_dir: Path) -> City:
     layers["buildings"] = _layer(buildings, footprints, projection)
     points = shapely.points(devices["x"], devices["y"])
     layers["devices"] = _layer(devices.replace({"": None}), points, projection, multi=False)
+    layers["roads"] = _roads_layer(plans, lanes, projection)
     tables = {
         "households": household_table,
         "residents": residents,
@@ -189,14 +196,48 @@ def _layer(
     return gpd.GeoDataFrame(frame.reset_index(drop=True), geometry=wgs84, crs=CRS)
 
 
+def _roads_layer(
+    plans: list[CommunityPlan], lanes: pd.DataFrame, projection: Projection
+) -> gpd.GeoDataFrame:
+    """The main roads (the communities' block edges, merged: each once, not once per
+    community beside it) and the lanes, as MultiLineStrings."""
+    edges = shapely.line_merge(shapely.union_all(shapely.boundary([p.polygon for p in plans])))
+    main = line_parts(edges)
+    frame = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "id": [f"{DISTRICT_CODE}M{i:04d}" for i in range(1, len(main) + 1)],
+                    "class": MAIN_ROAD_CLASS,
+                    "line": main,
+                }
+            ),
+            lanes.assign(**{"class": LANE_CLASS}),
+        ],
+        ignore_index=True,
+    )
+    layer = _layer(frame.drop(columns="line"), frame["line"], projection, multi=False)
+    return layer.set_geometry(as_multilinestrings(layer.geometry.to_numpy()), crs=CRS)
+
+
 def _lay_out(
     plans: list[CommunityPlan], seed: int, projection: Projection
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Buildings and grids of every community (metric geometry)."""
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Buildings, grids and lanes (id, line) of every community (metric geometry)."""
     building_frames = []
     grid_frames = []
+    lane_frames = []
     for done, plan in enumerate(plans, start=1):
-        buildings = lay_out_community(plan, _rng(seed, Stream.LAYOUT, plan.index))
+        layout = lay_out_community(plan, _rng(seed, Stream.LAYOUT, plan.index))
+        buildings = layout.buildings
+        lane_frames.append(
+            pd.DataFrame(
+                {
+                    "id": [f"{plan.code}L{i:02d}" for i in range(1, len(layout.lanes) + 1)],
+                    "line": layout.lanes,
+                }
+            )
+        )
         if len(buildings) > MAX_BUILDINGS_PER_COMMUNITY:
             raise ValueError(f"{plan.name}: {len(buildings)} buildings overflow 3-digit codes")
         bounds = buildings[["x0", "y0", "x1", "y1"]].to_numpy()
@@ -228,5 +269,6 @@ def _lay_out(
             log.info("communities laid out: %d/%d", done, len(plans))
     buildings = pd.concat(building_frames, ignore_index=True)
     grids = pd.concat(grid_frames, ignore_index=True)
-    log.info("buildings: %d; grids: %d", len(buildings), len(grids))
-    return buildings, grids
+    lanes = pd.concat(lane_frames, ignore_index=True)
+    log.info("buildings: %d; grids: %d; lanes: %d", len(buildings), len(grids), len(lanes))
+    return buildings, grids, lanes

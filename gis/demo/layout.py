@@ -1,6 +1,6 @@
 """Residential compounds (小区) and buildings (楼栋) inside one community, in metres.
 
-A community is cut by a road lattice into compounds. Each compound is either old walk-ups
+A community is cut by a road lattice into compounds; the lattice's lanes are its roads. Each compound is either old walk-ups
 (5–7 floors, 2–4 units, two flats per landing, ~36 households: the calibration community
 has 4,408 households in 128 buildings) or newer towers (18–24 floors). Buildings stand in
 south-facing rows (long side east–west, as everywhere in north China) with sunlight gaps.
@@ -15,11 +15,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import shapely
-from shapely.geometry import MultiPolygon, Polygon
+from shapely.geometry import LineString, MultiPolygon, Polygon
 
 from gis.demo.blocks import CommunityPlan
 from gis.demo.names import compound_names
-from gis.demo.shapes import polygon_parts
+from gis.demo.shapes import line_parts, polygon_parts
 
 MAIN_ROAD_HALF_WIDTH_M = 12.0
 LANE_HALF_WIDTH_M = 8.0
@@ -67,11 +67,20 @@ TOWER = Style(
 """At most 2 units × 2 flats × 24 floors = 96 households: small steps keep grids in range."""
 
 
-def lay_out_community(plan: CommunityPlan, rng: np.random.Generator) -> pd.DataFrame:
-    """The community's buildings: x0, y0, x1, y1 (metric footprint), floors, units,
-    per_floor, households, height_m, compound (number within the community) and name
-    ("<compound>3号楼"), compound by compound, rows north to south, west to east."""
-    compounds = _compound_polygons(plan.polygon, rng)
+@dataclass(frozen=True)
+class CommunityLayout:
+    buildings: pd.DataFrame
+    """x0, y0, x1, y1 (metric footprint), floors, units, per_floor, households, height_m,
+    compound (number within the community) and name ("<compound>3号楼"), compound by
+    compound, rows north to south, west to east."""
+    lanes: list[LineString]
+    """The centre lines of the lanes between the compounds, main road to main road
+    (metric), west to east then north to south."""
+
+
+def lay_out_community(plan: CommunityPlan, rng: np.random.Generator) -> CommunityLayout:
+    """The community's compounds, buildings and lanes."""
+    compounds, lanes = _compound_polygons(plan.polygon, rng)
     layouts = {style: [_rows(c, style, rng) for c in compounds] for style in (WALK_UP, TOWER)}
     newness = rng.random(len(compounds))
     tower_share = rng.uniform(0.05, 0.25)
@@ -96,13 +105,14 @@ def lay_out_community(plan: CommunityPlan, rng: np.random.Generator) -> pd.DataF
     buildings["name"] = [
         f"{names[c]}{n}号楼" for c, n in zip(buildings["compound"], number_in_compound, strict=True)
     ]
-    return buildings
+    return CommunityLayout(buildings, lanes)
 
 
 def _compound_polygons(
     community: Polygon | MultiPolygon, rng: np.random.Generator
-) -> list[Polygon]:
-    """Compounds in reading order: lattice cells inside the main roads, minus lanes."""
+) -> tuple[list[Polygon], list[LineString]]:
+    """Compounds in reading order: lattice cells inside the main roads, minus lanes; and
+    the lanes' centre lines that cross the community."""
     inner = community.buffer(-MAIN_ROAD_HALF_WIDTH_M, join_style="mitre")
     minx, miny, maxx, maxy = inner.bounds
     width, height = rng.uniform(200.0, 290.0), rng.uniform(170.0, 240.0)
@@ -116,7 +126,14 @@ def _compound_polygons(
         y1 - LANE_HALF_WIDTH_M,
     )
     pieces = [p for cell in shapely.intersection(cells, inner) for p in polygon_parts(cell)]
-    return [p for p in pieces if p.area >= MIN_COMPOUND_AREA_M2]
+    compounds = [p for p in pieces if p.area >= MIN_COMPOUND_AREA_M2]
+    x_min, y_min, x_max, y_max = community.bounds  # lanes run from main road to main road
+    verticals = [LineString([(x, y_min), (x, y_max)]) for x in np.append(xs, xs[-1] + width)]
+    horizontals = [LineString([(x_min, y), (x_max, y)]) for y in np.append(ys, ys[-1] - height)]
+    lines = np.asarray(verticals + horizontals, dtype=object)
+    lines = lines[shapely.intersects(lines, inner)]
+    lanes = [p for line in shapely.intersection(lines, community) for p in line_parts(line)]
+    return compounds, lanes
 
 
 _ROW_FIELDS = ("x0", "y0", "x1", "y1", "floors", "units")

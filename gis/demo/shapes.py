@@ -1,10 +1,11 @@
-"""Small geometry helpers: every area layer of the dataset is written as MultiPolygon."""
+"""Small geometry helpers: every area layer of the dataset is written as MultiPolygon, the
+road layer as MultiLineString."""
 
 from __future__ import annotations
 
 import numpy as np
 import shapely
-from shapely.geometry import MultiPolygon, Polygon
+from shapely.geometry import LineString, MultiLineString, MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
 
@@ -23,4 +24,15 @@ def as_multipolygons(geoms: np.ndarray) -> np.ndarray:
     single = shapely.get_type_id(geoms) == shapely.GeometryType.POLYGON
     out[single] = shapely.multipolygons(geoms[single, np.newaxis])
     out[~single] = [as_multipolygon(g) for g in geoms[~single]]
+    return out
+
+
+def line_parts(geom: BaseGeometry) -> list[LineString]:
+    """The non-empty lines in ``geom`` (clipping a line can leave points where it touches)."""
+    return [p for p in shapely.get_parts(geom) if isinstance(p, LineString) and not p.is_empty]
+
+
+def as_multilinestrings(geoms: np.ndarray) -> np.ndarray:
+    out = np.empty(len(geoms), dtype=object)
+    out[:] = [MultiLineString(line_parts(g)) for g in geoms]
     return out

@@ -1,4 +1,4 @@
-"""``wangge load …``: boundaries, grids, buildings, households, workers and devices from
+"""``wangge load …``: boundaries, grids, buildings, roads, households, workers and devices from
 GeoJSON/GeoPackage/Shapefile/CSV/Excel, any source CRS incl. GCJ-02, validated per feature,
 written whole or not at all."""
 

@@ -65,12 +65,14 @@ def _common(parser: argparse.ArgumentParser) -> None:
 def register(subparsers: argparse._SubParsersAction) -> None:
     load = subparsers.add_parser(
         "load",
-        help="导入数据 load boundaries, grids, buildings, households, workers, devices",
+        help="导入数据 load boundaries, grids, buildings, roads, households, workers, devices",
         description="校验后整体导入（有任何错误则不写入） — validated, all-or-nothing loads.",
     )
     kinds = load.add_subparsers(dest="load_kind", metavar="KIND", required=True)
     for kind in KINDS.values():
-        parser = kinds.add_parser(kind.name, help=f"{kind.label_zh} ({kind.table})")
+        parser = kinds.add_parser(
+            kind.name, aliases=list(kind.cli_aliases), help=f"{kind.label_zh} ({kind.table})"
+        )
         parser.add_argument("path", help="GeoJSON / GPKG / SHP / CSV / XLSX")
         parser.add_argument(
             "--crs",
@@ -89,7 +91,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         )
         parser.add_argument("--source", help="数据来源 recorded on every row (默认 file name)")
         _common(parser)
-        parser.set_defaults(handler=_load_layer)
+        parser.set_defaults(handler=_load_layer, load_kind=kind.name)
     dataset = kinds.add_parser("dataset", help="数据集目录 a dataset folder (dataset.json …)")
     dataset.add_argument("folder")
     _common(dataset)

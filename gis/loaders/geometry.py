@@ -8,7 +8,7 @@ from collections.abc import Mapping
 import geopandas as gpd
 import numpy as np
 import shapely
-from shapely.geometry import MultiPolygon
+from shapely.geometry import MultiLineString, MultiPolygon
 from shapely.geometry.base import BaseGeometry
 
 from gis.crs import CHINA_BBOX, WGS84
@@ -17,6 +17,11 @@ from gis.loaders.kinds import GeometryRule
 
 _POLYGON_TYPES = (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON)
 _POINT_TYPES = (shapely.GeometryType.POINT,)
+_LINE_TYPES = (shapely.GeometryType.LINESTRING, shapely.GeometryType.MULTILINESTRING)
+_ALLOWED = {"point": _POINT_TYPES, "line": _LINE_TYPES}
+_EXPECTED = {"point": "Point", "line": "LineString/MultiLineString"}
+LINES_ONLY_HINT = "; 只导入线要素 lines only: --where \"OGR_GEOMETRY LIKE '%LINESTRING'\""
+"""OSM exports hold nodes and areas too (crossings, squares)."""
 
 
 def check_geometries(
@@ -31,7 +36,7 @@ def check_geometries(
     missing = shapely.is_missing(geoms)
     empty = ~missing & shapely.is_empty(geoms)
     present = ~missing & ~empty
-    allowed = _POINT_TYPES if rule == "point" else _POLYGON_TYPES
+    allowed = _ALLOWED.get(rule, _POLYGON_TYPES)
     wrong_type = present & ~np.isin(shapely.get_type_id(geoms), allowed)
     bounds = shapely.bounds(geoms)
     min_lon, min_lat, max_lon, max_lat = CHINA_BBOX
@@ -53,9 +58,10 @@ def check_geometries(
             Problem(int(i), "geometry_missing", "无几何 no geometry") for i in _at(missing)
         ]
     problems += [Problem(int(i), "geometry_empty", "几何为空 empty geometry") for i in _at(empty)]
-    expected = "Point" if rule == "point" else "Polygon/MultiPolygon"
+    expected = _EXPECTED.get(rule, "Polygon/MultiPolygon")
+    hint = LINES_ONLY_HINT if rule == "line" else ""
     problems += [
-        Problem(int(i), "geometry_type", f"{geoms[i].geom_type}, 应为 expected {expected}")
+        Problem(int(i), "geometry_type", f"{geoms[i].geom_type}, 应为 expected {expected}{hint}")
         for i in _at(wrong_type)
     ]
     hint = _crs_hint(declared_crs, file_crs)
@@ -95,10 +101,15 @@ def _range_message(bounds: np.ndarray, hint: str) -> str:
     return message
 
 
-def as_multipolygons(geometry: gpd.GeoSeries) -> gpd.GeoSeries:
-    """Polygons promoted to MultiPolygons (the tables store MULTIPOLYGON); others unchanged."""
+def as_multi(geometry: gpd.GeoSeries) -> gpd.GeoSeries:
+    """Polygons and lines promoted to MultiPolygons and MultiLineStrings (the tables store
+    MULTIPOLYGON and MULTILINESTRING); others unchanged."""
     promoted = [
-        MultiPolygon([g]) if g is not None and g.geom_type == "Polygon" else g
+        MultiPolygon([g])
+        if g is not None and g.geom_type == "Polygon"
+        else MultiLineString([g])
+        if g is not None and g.geom_type == "LineString"
+        else g
         for g in geometry.to_numpy()
     ]
     return gpd.GeoSeries(promoted, index=geometry.index, crs=geometry.crs)

@@ -12,7 +12,7 @@ from typing import Literal
 from gis.models import DEVICE_KINDS, WORKER_ROLES
 
 ColumnType = Literal["code", "text", "int", "float", "bool", "datetime"]
-GeometryRule = Literal["polygon", "optional_polygon", "point"]
+GeometryRule = Literal["polygon", "optional_polygon", "point", "line"]
 
 DISTRICT_CODE = r"[0-9]{6}"
 STREET_CODE = r"[0-9]{9}000"
@@ -43,6 +43,29 @@ DEVICE_KIND_SPELLINGS: dict[str, str] = {
     "电表": "electricity_meter",
     "门禁": "door",
 }
+ROAD_CLASS_SPELLINGS: dict[str, str] = {
+    "高速公路": "motorway",
+    "快速路": "trunk",
+    "城市快速路": "trunk",
+    "国道": "trunk",
+    "主干路": "primary",
+    "主干道": "primary",
+    "省道": "primary",
+    "次干路": "secondary",
+    "次干道": "secondary",
+    "县道": "secondary",
+    "支路": "tertiary",
+    "乡道": "tertiary",
+    "街巷": "residential",
+    "小区道路": "service",
+    "内部道路": "service",
+    "人行道": "footway",
+    "步行道": "footway",
+    "铁路": "rail",
+}
+"""Chinese road classes (GB 50220 urban classes, the highway network) → the OSM ``highway``
+/ ``railway`` value stored, so one class rule (gis.redistrict.inputs.CUT_ROAD_CLASSES)
+serves every source. Other values are stored as written."""
 COMMUNITY_KIND_SPELLINGS = {"社区": "社区", "村": "村", "community": "社区", "village": "村"}
 
 
@@ -83,6 +106,11 @@ class Kind:
     """(column, parent column, n): the first n characters of both must agree."""
     aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Canonical column → source column names tried when the canonical one is absent."""
+    pieces_share_key: bool = False
+    """Features with the same key are pieces of one (a road cut at tile edges): merged, not
+    duplicates."""
+    cli_aliases: tuple[str, ...] = ()
+    """Other names of the kind on the command line (``wangge load roads``)."""
 
 
 def _code(name: str, pattern: str, required: bool = True) -> Column:
@@ -171,6 +199,28 @@ KINDS: dict[str, Kind] = {
             ),
             geometry="polygon",
             parents=(Parent("community_code", "community"),),
+        ),
+        Kind(
+            "road",
+            "道路",
+            "road",
+            "id",
+            (
+                # "id", not "code": Geofabrik's shapefiles have a "code" column (the class).
+                Column("id", "code", max_length=64),
+                Column("class", default="road"),
+                Column("name"),
+                Column("tunnel"),
+            ),
+            geometry="line",
+            aliases={
+                "id": ("@id", "osm_id", "道路编码"),
+                "class": ("highway", "kind_detail", "railway", "fclass", "道路等级", "等级"),
+                "name": ("name:zh", "名称", "道路名称"),
+                "tunnel": ("is_tunnel",),
+            },
+            pieces_share_key=True,
+            cli_aliases=("roads",),
         ),
         Kind(
             "household",

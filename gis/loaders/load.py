@@ -30,6 +30,7 @@ DATASET_LAYERS: dict[str, str] = {
     "community": "communities",
     "grid": "grids",
     "building": "buildings",
+    "road": "roads",
     "device": "devices",
 }
 """Kind → layer name in city.gpkg."""

@@ -6,20 +6,23 @@ ID numbers replaced by mask and HMAC) and the list of errors; any error stops th
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from datetime import datetime
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from gis.loaders import geometry as geometry_checks
 from gis.loaders.columns import MissingColumns, Problem, as_text, parse_columns
 from gis.loaders.context import LoadContext
-from gis.loaders.kinds import KINDS, Kind
+from gis.loaders.kinds import KINDS, ROAD_CLASS_SPELLINGS, Kind
 from gis.loaders.read import Source
 from gis.loaders.report import FeatureError
 from gis.pii import ID_NUMBER_PATTERN, id_number_hmac, mask_id_number
+from gis.redistrict.inputs import TUNNEL_VALUES
 
 
 def validate_layer(
@@ -41,7 +44,7 @@ def validate_layer(
         )
         problems += geometry_problems
         if kind.geometry != "point":
-            geometry = geometry_checks.as_multipolygons(geometry)
+            geometry = geometry_checks.as_multi(geometry)
         frame = gpd.GeoDataFrame(frame, geometry=geometry)
     frame["source"] = source_label
     problems += _duplicate_keys(frame, kind)
@@ -86,7 +89,7 @@ def _duplicate_rows(keys: pd.DataFrame | pd.Series) -> list[tuple[int, int]]:
 
 
 def _duplicate_keys(frame: pd.DataFrame, kind: Kind) -> list[Problem]:
-    if kind.key is None:
+    if kind.key is None or kind.pieces_share_key:
         return []
     return [
         Problem(row, "code_duplicate", f"{kind.key} 与 #{other} 重复 same as feature #{other}")
@@ -221,8 +224,44 @@ def _check_assignments(
     ]
 
 
+def _check_roads(
+    frame: gpd.GeoDataFrame, usable: np.ndarray, ctx: LoadContext, started_at: datetime
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """Classes in OSM terms, tunnels as a flag, and an id for every road: a line without
+    one is named by a digest of its (WGS84) coordinates, so reloading the same file
+    updates its roads instead of adding them again. Pieces sharing an id (a road cut at
+    tile edges, the same line twice) become one road with the first piece's attributes."""
+    frame["class"] = frame["class"].map(lambda v: ROAD_CLASS_SPELLINGS.get(v, v.lower()))
+    frame["tunnel"] = frame["tunnel"].str.lower().isin(TUNNEL_VALUES).fillna(False).astype(bool)
+    unnamed = frame["id"].isna().to_numpy() & usable
+    digests = [
+        "line:" + hashlib.sha1(shapely.to_wkb(shapely.normalize(g))).hexdigest()[:32]
+        for g in frame.geometry.to_numpy()[unnamed]
+    ]
+    frame.loc[unnamed, "id"] = digests
+    return _merge_pieces(frame[usable]), []
+
+
+def _merge_pieces(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """One row per id: its pieces' distinct lines as one MultiLineString."""
+    repeated = frame["id"].duplicated(keep=False).to_numpy()
+    if not repeated.any():
+        return frame
+    merged = frame[~frame["id"].duplicated()].copy()
+    lines = {}
+    for code, pieces in frame[repeated].groupby("id", sort=False)[frame.geometry.name]:
+        parts = shapely.normalize(shapely.get_parts(pieces.to_numpy()))
+        _, first = np.unique(shapely.to_wkb(parts), return_index=True)
+        lines[code] = shapely.multilinestrings(parts[np.sort(first)])
+    joined = merged["id"].isin(lines.keys()).to_numpy()
+    geometry = merged.geometry.to_numpy().copy()
+    geometry[joined] = [lines[code] for code in merged["id"][joined]]
+    return merged.set_geometry(gpd.GeoSeries(geometry, index=merged.index, crs=merged.crs))
+
+
 KIND_CHECKS: dict[str, KindCheck] = {
     "grid": _check_grids,
+    "road": _check_roads,
     "household": _check_households,
     "resident": _check_residents,
     "assignment": _check_assignments,

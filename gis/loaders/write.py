@@ -154,6 +154,24 @@ PLANS: dict[str, WritePlan] = {
             ),
         ),
     ),
+    "road": WritePlan(
+        (
+            ("id", "text"),
+            ("class", "text"),
+            ("name", "text"),
+            ("tunnel", "boolean"),
+            ("geom", "geometry"),
+            ("source", "text"),
+        ),
+        (
+            _upsert(
+                "road",
+                "code",
+                ["code", "class", "name", "tunnel", "geom", "source"],
+                select={"code": "s.id"},
+            ),
+        ),
+    ),
     "household": WritePlan(
         (
             ("code", "text"),

@@ -29,6 +29,11 @@ CUT_ROAD_CLASSES = frozenset(
 )  # fmt: skip
 """Road classes (OSM ``highway`` / ``railway``, Tilezen ``kind_detail``) that are cut lines.
 Service roads, footways and paths run inside blocks and are not."""
+TUNNEL_VALUES = frozenset({"true", "yes", "1", "t"})
+"""Values of ``tunnel`` / ``is_tunnel`` (lower-cased) of a line that runs underground: not a
+cut line (``T``: Geofabrik's shapefiles)."""
+MIN_ROAD_PIECE_M = 1.0
+"""Shorter pieces of road inside a boundary are rounding, not roads."""
 NOT_A_BUILDING = frozenset({"building_part", "address", "entrance"})
 """Tilezen ``kind`` values of features that are not whole buildings."""
 
@@ -255,7 +260,7 @@ def read_roads(path: Path) -> gpd.GeoDataFrame:
             break
     for column in ("is_tunnel", "tunnel"):
         if column in frame.columns:
-            tunnel = frame[column].astype(str).str.lower().isin(["true", "yes", "1"])
+            tunnel = frame[column].astype(str).str.lower().isin(TUNNEL_VALUES)
             frame = frame[~tunnel]
     return frame
 
@@ -322,7 +327,14 @@ def assemble(
         raise InputError("no building lies inside the boundary")
     lines = np.empty(0, dtype=object)
     if roads is not None and not roads.empty:
-        lines = shapely.intersection(roads.to_crs(crs).geometry.to_numpy(), outline)
-        lines = lines[~shapely.is_empty(lines)]
+        clipped = shapely.get_parts(
+            shapely.intersection(roads.to_crs(crs).geometry.to_numpy(), outline)
+        )
+        # A road ending on the outline can reach a hair over it (a projection's rounding):
+        # that leaves a point or a sliver of line, which cuts nothing.
+        lines = clipped[
+            (shapely.get_type_id(clipped) == shapely.GeometryType.LINESTRING)
+            & (shapely.length(clipped) >= MIN_ROAD_PIECE_M)
+        ]
     grids = current.to_crs(crs).reset_index(drop=True) if current is not None else None
     return PlannerInputs(crs, metric, outline, lines, grids)

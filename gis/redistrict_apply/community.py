@@ -22,7 +22,7 @@ from shapely.geometry.base import BaseGeometry
 
 from gis.crs import WGS84
 from gis.redistrict.graph import UnitGraph, build_graph
-from gis.redistrict.inputs import PlannerInputs, assemble
+from gis.redistrict.inputs import CUT_ROAD_CLASSES, PlannerInputs, assemble
 from gis.redistrict.partition import _fill_unlabelled
 from gis.redistrict.propose import ProposeOptions, _dissolve
 from gis.redistrict.tessellation import Tessellation, tessellate
@@ -31,6 +31,16 @@ from gis.redistrict_apply.validate import PlanGrid
 MAX_EMPTY_LINKS = 12
 """Land without buildings links the buildings around it (for the browser's contiguity
 check) pairwise up to this many neighbours, beyond that in a ring."""
+
+
+CUT_ROADS_OF_COMMUNITY = (
+    "FROM road r JOIN community c ON ST_Intersects(r.geom, c.geom) "
+    "WHERE c.code = %s AND NOT ST_Touches(r.geom, c.geom) "
+    "AND r.class = ANY(%s) AND NOT r.tunnel"
+)
+"""The cut-line roads running into a community (not those only along or touching its
+outline: they cut nothing inside it), of the file mode's classes (CUT_ROAD_CLASSES), no
+tunnels: one probe of the road table's GiST index."""
 
 
 class CommunityUnknown(LookupError):
@@ -84,7 +94,8 @@ def community_inputs(
     hull_buffer_m: float = 30.0,
 ) -> PlannerInputs:
     """The community's buildings (``building_id`` = database id), its polygon as the
-    boundary, and with ``with_current`` its current grids; no roads (the database has none)."""
+    boundary, the cut-line roads of the road table crossing it (clipped to it), and with
+    ``with_current`` its current grids."""
     boundary = community_outline(conn, community_code)
     rows = conn.execute(
         "SELECT b.id, ST_AsBinary(b.geom), (SELECT count(*) FROM household h "
@@ -103,6 +114,7 @@ def community_inputs(
         crs=WGS84,
     )
     outline = gpd.GeoDataFrame(geometry=[boundary], crs=WGS84)
+    roads = community_roads(conn, community_code)
     current = None
     if with_current:
         grids = conn.execute(
@@ -116,7 +128,18 @@ def community_inputs(
                 geometry=shapely.from_wkb([g[1] for g in grids]),
                 crs=WGS84,
             )
-    return assemble(buildings, boundary=outline, current=current, hull_buffer_m=hull_buffer_m)
+    return assemble(
+        buildings, roads=roads, boundary=outline, current=current, hull_buffer_m=hull_buffer_m
+    )
+
+
+def community_roads(conn: psycopg.Connection, community_code: str) -> gpd.GeoDataFrame:
+    """The cut-line roads crossing the community (WGS84 lines, as stored), in id order."""
+    rows = conn.execute(
+        f"SELECT ST_AsBinary(r.geom) {CUT_ROADS_OF_COMMUNITY} ORDER BY r.id",
+        (community_code, sorted(CUT_ROAD_CLASSES)),
+    ).fetchall()
+    return gpd.GeoDataFrame(geometry=shapely.from_wkb([r[0] for r in rows]), crs=WGS84)
 
 
 @dataclass
@@ -205,13 +228,15 @@ def _extra_codes(community_code: str, taken: list[str], count: int) -> list[str]
 
 
 def fingerprint(conn: psycopg.Connection, community_code: str) -> tuple:
-    """Changes when the community's buildings or households change (cache key)."""
+    """Changes when the community's buildings, households or cut roads change (cache key)."""
     row = conn.execute(
         "SELECT count(*), coalesce(sum(b.id), 0), coalesce(max(b.created_at)::text, ''), "
         "(SELECT count(*) FROM household h JOIN building b2 ON b2.id = h.building_id "
         "WHERE b2.community_code = %s), (SELECT md5(ST_AsBinary(geom)) FROM community "
-        "WHERE code = %s) FROM building b WHERE b.community_code = %s",
-        (community_code, community_code, community_code),
+        "WHERE code = %s), (SELECT md5(coalesce(string_agg(md5(ST_AsBinary(r.geom)), ',' "
+        f"ORDER BY r.id), '')) {CUT_ROADS_OF_COMMUNITY}) "
+        "FROM building b WHERE b.community_code = %s",
+        (community_code, community_code, community_code, sorted(CUT_ROAD_CLASSES), community_code),
     ).fetchone()
     return tuple(row)
 
