@@ -1,7 +1,7 @@
 """roads: the lines a redistricting proposal prefers to cut along
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-12-02 05:30:00.000000
 
 * ``road``: one road or railway line (``wangge load roads``, or the demo city's streets):
@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from alembic import op
 from geoalchemy2 import Geometry
 
-revision: str = "0017"
-down_revision: str | None = "0016"
+revision: str = "0019"
+down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
