@@ -80,18 +80,23 @@ def build_graph(tessellation: Tessellation, road_factor: float = 0.2) -> UnitGra
     a, b = a[keep], b[keep]
     outlines = shapely.boundary(cells)
     length = shapely.length(shapely.intersection(outlines[a], outlines[b]))
-    # Floating-point overlay misses edges that are collinear but not vertex-identical
-    # (cells of two blocks along a road): measure those pairs again on a snapping grid.
-    # Cells of one block come from one diagram and share their vertices, and cells of
-    # blocks that meet only at a corner share no edge: neither needs it (the snapping
-    # overlay is the graph's most costly step).
+    # Floating-point overlay misses edges, or parts of them, that are collinear but not
+    # vertex-identical (cells of two blocks along a road): measure those pairs again on a
+    # snapping grid. Cells of one block come from one diagram and share their vertices,
+    # cells of blocks that meet only at a corner share no edge, and a pair whose overlay
+    # found all the stretch their vertices span is complete: none of those needs it (the
+    # snapping overlay is the graph's most costly step).
     block_a, block_b = tessellation.enclosure[a], tessellation.enclosure[b]
-    doubtful = np.flatnonzero(
-        (length < MIN_SHARED_M) & _blocks_share_an_edge(tessellation.blocks, block_a, block_b)
-    )
-    doubtful = doubtful[_may_share_a_stretch(outlines[a[doubtful]], outlines[b[doubtful]])]
-    length[doubtful] = shapely.length(
-        shapely.intersection(outlines[a[doubtful]], outlines[b[doubtful]], grid_size=GRID_SIZE_M)
+    across = np.flatnonzero(_blocks_share_an_edge(tessellation.blocks, block_a, block_b))
+    span = _near_span(outlines[a[across]], outlines[b[across]])
+    doubtful = across[(span >= MIN_SHARED_M) & (length[across] < span - 2 * GRID_SIZE_M)]
+    length[doubtful] = np.maximum(
+        length[doubtful],
+        shapely.length(
+            shapely.intersection(
+                outlines[a[doubtful]], outlines[b[doubtful]], grid_size=GRID_SIZE_M
+            )
+        ),
     )
     keep = length >= MIN_SHARED_M
     a, b, length = a[keep], b[keep], length[keep]
@@ -99,11 +104,10 @@ def build_graph(tessellation: Tessellation, road_factor: float = 0.2) -> UnitGra
     return from_pairs(cells, a, b, length, crosses, road_factor)
 
 
-def _may_share_a_stretch(first: np.ndarray, second: np.ndarray) -> np.ndarray:
-    """Whether outlines ``first[i]`` and ``second[i]`` may share a stretch of at least
-    MIN_SHARED_M: the vertices of each lying within GRID_SIZE_M of the other span that much
-    (a shared stretch ends at vertices of one or the other; cells touching at a point have
-    their vertices near the other's outline only there)."""
+def _near_span(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """Extent of the vertices of ``first[i]`` and ``second[i]`` lying within GRID_SIZE_M of
+    the other outline: at most the stretch they share (a shared stretch ends at vertices of
+    one or the other; outlines touching at a point span ~0)."""
     points, pair, spans = [], [], []
     for mine, other in ((first, second), (second, first)):
         coords, index = shapely.get_coordinates(mine, return_index=True)
@@ -117,7 +121,7 @@ def _may_share_a_stretch(first: np.ndarray, second: np.ndarray) -> np.ndarray:
         np.minimum.at(low, index, coords[:, axis])
         np.maximum.at(high, index, coords[:, axis])
         spans.append(np.where(high >= low, high - low, 0.0))
-    return np.hypot(*spans) >= MIN_SHARED_M
+    return np.hypot(*spans)
 
 
 def _blocks_share_an_edge(

@@ -86,26 +86,32 @@ def _union_one_piece(group: np.ndarray) -> BaseGeometry:
     return closed if shapely.get_type_id(closed) == 3 else snapped
 
 
+def _coverage_union(group: np.ndarray) -> BaseGeometry | None:
+    """The union of units that share their vertices; None when they turn out not to."""
+    if len(group) == 1:
+        return group[0]
+    try:
+        return shapely.coverage_union_all(group)
+    except shapely.errors.GEOSException:  # "cannot process incorrectly noded inputs"
+        return None
+
+
 def _dissolve(cells: np.ndarray, labels: np.ndarray, blocks: np.ndarray) -> np.ndarray:
     """One polygon per grid: the union of its units (``blocks``: each unit's block).
 
     A grid's units of one block come from one diagram and share their vertices, so their
     coverage union is exact and cheap; the snapping union then joins only the grid's few
     block pieces (a piece that is not valid leaves its grid to the snapping union of its
-    units)."""
+    units, as one that does not share its vertices)."""
     order = np.lexsort((blocks, labels))
     cells, labels, blocks = cells[order], labels[order], blocks[order]
     piece_starts = np.flatnonzero(
         np.r_[True, (labels[1:] != labels[:-1]) | (blocks[1:] != blocks[:-1])]
     )
     pieces = np.array(
-        [
-            group[0] if len(group) == 1 else shapely.coverage_union_all(group)
-            for group in np.split(cells, piece_starts[1:])
-        ],
-        dtype=object,
+        [_coverage_union(group) for group in np.split(cells, piece_starts[1:])], dtype=object
     )
-    valid = shapely.is_valid(pieces)
+    valid = ~shapely.is_missing(pieces) & shapely.is_valid(pieces)
     piece_label = labels[piece_starts]
     grid_starts = np.flatnonzero(np.r_[True, piece_label[1:] != piece_label[:-1]])
     bounds = np.r_[piece_starts, len(cells)]
