@@ -88,6 +88,14 @@ def build_graph(tessellation: Tessellation, road_factor: float = 0.2) -> UnitGra
     # snapping overlay is the graph's most costly step).
     block_a, block_b = tessellation.enclosure[a], tessellation.enclosure[b]
     across = np.flatnonzero(_blocks_share_an_edge(tessellation.blocks, block_a, block_b))
+    # What the two cells can share lies in the overlap of their bounding boxes (cells
+    # along a straight road parallel to an axis, or touching at a corner, stop here).
+    box = shapely.bounds(cells)
+    overlap = np.minimum(box[a[across], 2:], box[b[across], 2:]) - np.maximum(
+        box[a[across], :2], box[b[across], :2]
+    )
+    reach = np.hypot(*np.maximum(overlap, 0.0).T)
+    across = across[(reach >= MIN_SHARED_M) & (length[across] < reach - 2 * GRID_SIZE_M)]
     span = _near_span(outlines[a[across]], outlines[b[across]])
     doubtful = across[(span >= MIN_SHARED_M) & (length[across] < span - 2 * GRID_SIZE_M)]
     length[doubtful] = np.maximum(
