@@ -476,9 +476,17 @@ def partition(
     state = Assignment(graph, households, labels, locked)
     repair_band(state, targets, cancel=cancel)
     rng = np.random.default_rng(seed)
+    changed: set[int] | None = None  # the first pass tries every grid
     for _ in range(COMPACT_PASSES):
-        recombine(state, targets, below=RECOMBINE_BELOW, cancel=cancel)
+        before = state.labels.copy()
+        recombine(state, targets, below=RECOMBINE_BELOW, cancel=cancel, grids=changed)
         compact(state, targets, rng, REFINE_ROUNDS, cancel=cancel)
+        # A grid that neither changed nor saw a neighbour change has no cut the last pass
+        # did not try.
+        moved = np.flatnonzero(before != state.labels)
+        changed = set(before[moved].tolist()) | set(state.labels[moved].tolist())
+        changed |= {int(state.labels[v]) for g in changed for u in state.boundary_units(g)
+                    for v in state.adjacency[u]}  # fmt: skip
     return _renumber(state.labels)
 
 
