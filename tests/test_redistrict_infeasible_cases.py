@@ -61,7 +61,7 @@ def test_a_tower_mapped_on_its_podium_is_one_building_with_the_podium():
         crs=buildings.crs,
     ).assign(building_id=lambda f: f["id"], assumption="given")  # fmt: skip
     plan = propose(inputs.assemble(buildings, roads, boundary), ProposeOptions(seed=0))
-    merged = plan.assignment[plan.assignment["building_id"] == "b0009"]
+    merged = plan.assignment[plan.assignment["building_id"] == "b0009;tower"]
     assert merged["households"].tolist() == [552] and len(plan.assignment) == 24
     assert merged["assumption"].item().endswith("merged footprints lying inside it b0009;tower")
     grid = plan.grids.set_index("code").loc[merged["grid_code"].item()]

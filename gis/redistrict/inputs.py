@@ -323,6 +323,8 @@ def _merge_nested(buildings: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     out.loc[several, "assumption"] += (
         "; merged footprints lying inside it " + merged.loc[out.index[several]]
     )
+    # Every id stays: the plan store assigns each of them (redistrict_apply splits on ";").
+    out.loc[several, "building_id"] = merged.loc[out.index[several]].to_numpy()
     return out.reset_index(drop=True)
 
 
