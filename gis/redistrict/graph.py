@@ -80,16 +80,73 @@ def build_graph(tessellation: Tessellation, road_factor: float = 0.2) -> UnitGra
     a, b = a[keep], b[keep]
     outlines = shapely.boundary(cells)
     length = shapely.length(shapely.intersection(outlines[a], outlines[b]))
-    # Floating-point overlay misses edges that are collinear but not vertex-identical
-    # (cells of two blocks along a road): measure those pairs again on a snapping grid.
-    doubtful = np.flatnonzero(length < MIN_SHARED_M)
-    length[doubtful] = shapely.length(
-        shapely.intersection(outlines[a[doubtful]], outlines[b[doubtful]], grid_size=GRID_SIZE_M)
+    # Floating-point overlay misses edges, or parts of them, that are collinear but not
+    # vertex-identical (cells of two blocks along a road): measure those pairs again on a
+    # snapping grid. Cells of one block come from one diagram and share their vertices,
+    # cells of blocks that meet only at a corner share no edge, and a pair whose overlay
+    # found all the stretch their vertices span is complete: none of those needs it (the
+    # snapping overlay is the graph's most costly step).
+    block_a, block_b = tessellation.enclosure[a], tessellation.enclosure[b]
+    across = np.flatnonzero(_blocks_share_an_edge(tessellation.blocks, block_a, block_b))
+    # What the two cells can share lies in the overlap of their bounding boxes (cells
+    # along a straight road parallel to an axis, or touching at a corner, stop here).
+    box = shapely.bounds(cells)
+    overlap = np.minimum(box[a[across], 2:], box[b[across], 2:]) - np.maximum(
+        box[a[across], :2], box[b[across], :2]
+    )
+    reach = np.hypot(*np.maximum(overlap, 0.0).T)
+    across = across[(reach >= MIN_SHARED_M) & (length[across] < reach - 2 * GRID_SIZE_M)]
+    span = _near_span(outlines[a[across]], outlines[b[across]])
+    doubtful = across[(span >= MIN_SHARED_M) & (length[across] < span - 2 * GRID_SIZE_M)]
+    length[doubtful] = np.maximum(
+        length[doubtful],
+        shapely.length(
+            shapely.intersection(
+                outlines[a[doubtful]], outlines[b[doubtful]], grid_size=GRID_SIZE_M
+            )
+        ),
     )
     keep = length >= MIN_SHARED_M
     a, b, length = a[keep], b[keep], length[keep]
     crosses = tessellation.enclosure[a] != tessellation.enclosure[b]
     return from_pairs(cells, a, b, length, crosses, road_factor)
+
+
+def _near_span(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """Extent of the vertices of ``first[i]`` and ``second[i]`` lying within GRID_SIZE_M of
+    the other outline: at most the stretch they share (a shared stretch ends at vertices of
+    one or the other; outlines touching at a point span ~0)."""
+    points, pair, spans = [], [], []
+    for mine, other in ((first, second), (second, first)):
+        coords, index = shapely.get_coordinates(mine, return_index=True)
+        near = shapely.dwithin(shapely.points(coords), other[index], GRID_SIZE_M)
+        points.append(coords[near])
+        pair.append(index[near])
+    coords, index = np.concatenate(points), np.concatenate(pair)
+    for axis in range(2):
+        low = np.full(len(first), np.inf)
+        high = np.full(len(first), -np.inf)
+        np.minimum.at(low, index, coords[:, axis])
+        np.maximum.at(high, index, coords[:, axis])
+        spans.append(np.where(high >= low, high - low, 0.0))
+    return np.hypot(*spans)
+
+
+def _blocks_share_an_edge(
+    blocks: np.ndarray, block_a: np.ndarray, block_b: np.ndarray
+) -> np.ndarray:
+    """Whether blocks ``block_a[i]`` and ``block_b[i]`` are two blocks sharing a stretch of
+    outline (a road between them), not one block or two meeting at a corner. Blocks are
+    faces of one noded linework, so their shared edges are vertex-identical."""
+    pairs = np.unique(
+        np.stack([np.minimum(block_a, block_b), np.maximum(block_a, block_b)]), axis=1
+    )
+    pairs = pairs[:, pairs[0] != pairs[1]]
+    outlines = shapely.boundary(blocks)
+    shared = shapely.length(shapely.intersection(outlines[pairs[0]], outlines[pairs[1]]))
+    sharing = pairs[:, shared >= MIN_SHARED_M]
+    keys = sharing[0] * len(blocks) + sharing[1]
+    return np.isin(np.minimum(block_a, block_b) * len(blocks) + np.maximum(block_a, block_b), keys)
 
 
 def components(graph: UnitGraph, members: np.ndarray | None = None) -> list[np.ndarray]:

@@ -284,21 +284,52 @@ def read_grids(path: Path) -> gpd.GeoDataFrame:
     )
 
 
-def _merge_identical(buildings: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """One row per footprint: identical footprints (duplicate features) are merged into the
-    first, which takes their households, so no household is lost."""
-    keys = pd.Series(shapely.to_wkb(shapely.normalize(buildings.geometry.to_numpy())))
-    first = pd.Series(np.arange(len(keys))).groupby(keys.to_numpy()).transform("min").to_numpy()
+NESTED_SHARE = 0.95
+"""A footprint with at least this share of its area inside another's is part of it."""
+
+
+def _container_of(footprints: np.ndarray) -> np.ndarray:
+    """For each footprint, the outermost footprint it lies in (itself when none): identical
+    footprints go to the first of them, a tower mapped on its podium to the podium."""
+    tree = shapely.STRtree(footprints)
+    a, b = tree.query(footprints, predicate="intersects")
+    area = shapely.area(footprints)
+    larger = (area[b] > area[a]) | ((area[b] == area[a]) & (b < a))
+    a, b = a[larger], b[larger]
+    inside = shapely.area(shapely.intersection(footprints[a], footprints[b], grid_size=0.01))
+    nested = inside >= NESTED_SHARE * area[a]
+    a, b = a[nested], b[nested]
+    container = np.arange(len(footprints))
+    # The largest container of each footprint; following containers up reaches the outermost.
+    order = np.lexsort((b, area[b]))
+    container[a[order]] = b[order]
+    while (moved := container[container] != container).any():
+        container[moved] = container[container[moved]]
+    return container
+
+
+def _merge_nested(buildings: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """One row per structure: a footprint lying inside another (a duplicate feature, a tower
+    mapped on the podium it stands on) is merged into it, which takes its households, so no
+    household is lost. No grid boundary can part them without cutting the outer footprint."""
+    footprints = buildings.geometry.to_numpy()
+    first = _container_of(footprints)
     if (first == np.arange(len(buildings))).all():
         return buildings
     out = buildings[first == np.arange(len(buildings))].copy()
     totals = buildings.groupby(first)["households"].sum()
     merged = buildings.groupby(first)["building_id"].agg(";".join)
     out["households"] = totals.loc[out.index].to_numpy()
-    duplicated = merged.loc[out.index].str.contains(";").to_numpy()
-    out.loc[duplicated, "assumption"] += (
-        "; merged identical footprints " + merged.loc[out.index[duplicated]]
+    several = merged.loc[out.index].str.contains(";").to_numpy()
+    groups = pd.Series(footprints).groupby(first)
+    out.loc[several, "geometry"] = [
+        shapely.union_all(groups.get_group(g).to_numpy()) for g in out.index[several]
+    ]
+    out.loc[several, "assumption"] += (
+        "; merged footprints lying inside it " + merged.loc[out.index[several]]
     )
+    # Every id stays: the plan store assigns each of them (redistrict_apply splits on ";").
+    out.loc[several, "building_id"] = merged.loc[out.index[several]].to_numpy()
     return out.reset_index(drop=True)
 
 
@@ -322,7 +353,7 @@ def assemble(
         outline = shapely.convex_hull(corners).buffer(hull_buffer_m)  # no union: 100k buildings
     outline = shapely.make_valid(outline)
     inside = shapely.contains(outline, shapely.point_on_surface(metric.geometry.to_numpy()))
-    metric = _merge_identical(metric[inside].reset_index(drop=True))
+    metric = _merge_nested(metric[inside].reset_index(drop=True))
     if metric.empty:
         raise InputError("no building lies inside the boundary")
     lines = np.empty(0, dtype=object)

@@ -26,6 +26,10 @@ Progress = Callable[[str, float], None]
 CancelCheck = Callable[[], bool]
 
 REFINE_ROUNDS = 8
+COMPACT_PASSES = 2
+"""Recombination then single moves, twice: each opens cuts the other can take."""
+RECOMBINE_BELOW = 0.6
+"""Polsby-Popper below which a grid is recombined with its neighbours in the whole plan."""
 ATTEMPTS = 2
 """Plans (alternating the two grid counts nearest the ideal, new seeds) tried per piece
 until one has every grid in band."""
@@ -471,8 +475,18 @@ def partition(
     # an oversize grid to it (or take it from it).
     state = Assignment(graph, households, labels, locked)
     repair_band(state, targets, cancel=cancel)
-    recombine(state, targets, cancel=cancel)
-    compact(state, targets, np.random.default_rng(seed), REFINE_ROUNDS, cancel=cancel)
+    rng = np.random.default_rng(seed)
+    changed: set[int] | None = None  # the first pass tries every grid
+    for _ in range(COMPACT_PASSES):
+        before = state.labels.copy()
+        recombine(state, targets, below=RECOMBINE_BELOW, cancel=cancel, grids=changed)
+        compact(state, targets, rng, REFINE_ROUNDS, cancel=cancel)
+        # A grid that neither changed nor saw a neighbour change has no cut the last pass
+        # did not try.
+        moved = np.flatnonzero(before != state.labels)
+        changed = set(before[moved].tolist()) | set(state.labels[moved].tolist())
+        changed |= {int(state.labels[v]) for g in changed for u in state.boundary_units(g)
+                    for v in state.adjacency[u]}  # fmt: skip
     return _renumber(state.labels)
 
 

@@ -86,12 +86,42 @@ def _union_one_piece(group: np.ndarray) -> BaseGeometry:
     return closed if shapely.get_type_id(closed) == 3 else snapped
 
 
-def _dissolve(cells: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    order = np.argsort(labels, kind="stable")
-    _, starts = np.unique(labels[order], return_index=True)
-    return np.array(
-        [_union_one_piece(group) for group in np.split(cells[order], starts[1:])], dtype=object
+def _coverage_union(group: np.ndarray) -> BaseGeometry | None:
+    """The union of units that share their vertices; None when they turn out not to."""
+    if len(group) == 1:
+        return group[0]
+    try:
+        return shapely.coverage_union_all(group)
+    except shapely.errors.GEOSException:  # "cannot process incorrectly noded inputs"
+        return None
+
+
+def _dissolve(cells: np.ndarray, labels: np.ndarray, blocks: np.ndarray) -> np.ndarray:
+    """One polygon per grid: the union of its units (``blocks``: each unit's block).
+
+    A grid's units of one block come from one diagram and share their vertices, so their
+    coverage union is exact and cheap; the snapping union then joins only the grid's few
+    block pieces (a piece that is not valid leaves its grid to the snapping union of its
+    units, as one that does not share its vertices)."""
+    order = np.lexsort((blocks, labels))
+    cells, labels, blocks = cells[order], labels[order], blocks[order]
+    piece_starts = np.flatnonzero(
+        np.r_[True, (labels[1:] != labels[:-1]) | (blocks[1:] != blocks[:-1])]
     )
+    pieces = np.array(
+        [_coverage_union(group) for group in np.split(cells, piece_starts[1:])], dtype=object
+    )
+    valid = ~shapely.is_missing(pieces) & shapely.is_valid(pieces)
+    piece_label = labels[piece_starts]
+    grid_starts = np.flatnonzero(np.r_[True, piece_label[1:] != piece_label[:-1]])
+    bounds = np.r_[piece_starts, len(cells)]
+    out = []
+    for first, last in zip(grid_starts, np.r_[grid_starts[1:], len(pieces)], strict=True):
+        if valid[first:last].all():
+            out.append(_union_one_piece(pieces[first:last]))
+        else:
+            out.append(_union_one_piece(cells[bounds[first] : bounds[last]]))
+    return np.array(out, dtype=object)
 
 
 def grid_codes(community_code: str, polygons: np.ndarray) -> list[str]:
@@ -162,7 +192,7 @@ def plan_from_labels(
     targets = options.targets
     buildings = inputs.buildings
     households = buildings["households"].to_numpy().astype(np.int64)
-    polygons = _dissolve(tess.cells, labels)
+    polygons = _dissolve(tess.cells, labels, tess.enclosure)
     grid_of_building = labels[tess.building_unit]
     per_grid_households = np.bincount(grid_of_building, weights=households, minlength=len(polygons))
     per_grid_households = per_grid_households.astype(np.int64)

@@ -88,10 +88,11 @@ def recombine(
     rounds: int | None = None,
     below: float = BELOW_POLSBY_POPPER,
     cancel: Callable[[], bool] | None = None,
+    grids: set[int] | None = None,
 ) -> int:
     """Recut pairs of neighbouring grids in band (worst Polsby-Popper first) where a
-    straight cut makes the pair more compact; both stay in band and contiguous. Returns
-    the pairs recut."""
+    straight cut makes the pair more compact; both stay in band and contiguous. With
+    ``grids``, only those are recombined with their neighbours. Returns the pairs recut."""
     graph = state.graph
     count = len(state.totals)
     area, perimeter = grid_shapes(graph, state.labels, count)
@@ -101,7 +102,10 @@ def recombine(
         worst = [
             int(g)
             for g in np.argsort(polsby_popper, kind="stable")
-            if polsby_popper[g] < below and g not in state.locked and state.members[g]
+            if polsby_popper[g] < below
+            and g not in state.locked
+            and state.members[g]
+            and (grids is None or g in grids)
         ]
         touched: set[int] = set()
         for grid in worst:

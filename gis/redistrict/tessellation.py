@@ -34,6 +34,8 @@ class Tessellation:
     households: np.ndarray
     building_unit: np.ndarray
     """The unit of each building."""
+    blocks: np.ndarray
+    """Polygon of each block (enclosure), indexed by ``enclosure``."""
 
 
 def enclosures(boundary: BaseGeometry, roads: np.ndarray) -> np.ndarray:
@@ -177,4 +179,5 @@ def tessellate(
         enclosure=np.concatenate([enclosure, enclosure[owner[stray]]]),
         households=unit_households,
         building_unit=np.arange(n),
+        blocks=faces,
     )

@@ -206,7 +206,7 @@ class CommunityModel:
     def grids(self, labels: np.ndarray, codes: list[str]) -> list[PlanGrid]:
         """Grid polygons (WGS84) of a unit labelling: units dissolved per grid."""
         present = np.unique(labels)
-        polygons = _dissolve(self.tessellation.cells, labels)
+        polygons = _dissolve(self.tessellation.cells, labels, self.tessellation.enclosure)
         wgs84 = gpd.GeoSeries(polygons, crs=self.inputs.crs).to_crs(WGS84).to_numpy()
         all_codes = self.label_codes(labels, codes)
         grids = [
