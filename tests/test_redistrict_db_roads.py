@@ -97,7 +97,8 @@ def _road_share(grids: list) -> float:
     import geopandas as gpd
 
     metric = gpd.GeoSeries(grids, crs=4326).to_crs(32649)
-    community = shapely.union_all(metric.to_numpy(), grid_size=0.01)
+    # united before projecting: a valid polygon can pinch into an invalid one on the way
+    community = gpd.GeoSeries([shapely.union_all(grids)], crs=4326).to_crs(32649).iloc[0]
     road = gpd.GeoSeries([ROAD], crs=4326).to_crs(32649).to_numpy()
     total, along = cut_lengths(metric.to_numpy(), community, np.asarray(road))
     return along / total

@@ -138,3 +138,21 @@ def test_buildings_without_an_id_stay_apart(tmp_path, world):
     buildings.assign(id=ids).to_file(path)
     read = inputs.read_buildings(path, households_field="households")
     assert len(read) == 16 and read["building_id"].is_unique
+
+
+def test_tunnels_are_no_cut_lines_whether_flagged_as_text_or_as_a_number(tmp_path):
+    lines = [
+        shapely.LineString([(121.50, 31.23 + i * 0.001), (121.51, 31.23 + i * 0.001)])
+        for i in range(5)
+    ]
+    roads = gpd.GeoDataFrame(
+        {
+            "kind_detail": ["primary"] * 5,
+            "is_tunnel": [1.0, None, "yes", "T", 0.0],  # Tilezen writes 1.0; OSM yes; Geofabrik T
+        },
+        geometry=lines,
+        crs=4326,
+    )
+    path = tmp_path / "roads.geojson"
+    roads.to_file(path)
+    assert len(inputs.read_roads(path)) == 2

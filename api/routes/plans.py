@@ -185,10 +185,16 @@ def plan_detail(plan_id: int, conn: Conn, user: CurrentUser) -> dict:
 
 
 def grid_features(conn: Conn, plan_id: int) -> dict:
-    """The plan's grids as a FeatureCollection (code, households, buildings, assignments)."""
+    """The plan's grids as a FeatureCollection (code, households, buildings, assignments).
+
+    Coordinates are reduced to 7 decimals (about 1 cm) by ST_ReducePrecision, which keeps a
+    polygon valid, before they are written: plain rounding can make two vertices of a ring
+    that are closer than that cross, and the planner's export of such a draft would then
+    not import again."""
     features = conn.execute(
         "SELECT json_build_object('type', 'Feature', 'id', code, "
-        "'geometry', ST_AsGeoJSON(geom, 7)::json, 'properties', json_build_object("
+        "'geometry', ST_AsGeoJSON(ST_ReducePrecision(geom, 1e-7), 7)::json, "
+        "'properties', json_build_object("
         "'code', code, 'households', households, 'buildings', buildings, "
         "'assignments', assignments)) FROM grid_plan_grid WHERE plan_id = %s ORDER BY code",
         (plan_id,),

@@ -22,7 +22,7 @@ from gis.loaders.kinds import KINDS, ROAD_CLASS_SPELLINGS, Kind
 from gis.loaders.read import Source
 from gis.loaders.report import FeatureError
 from gis.pii import ID_NUMBER_PATTERN, id_number_hmac, mask_id_number
-from gis.redistrict.inputs import TUNNEL_VALUES
+from gis.redistrict.inputs import tunnel_flags
 
 
 def validate_layer(
@@ -232,7 +232,7 @@ def _check_roads(
     updates its roads instead of adding them again. Pieces sharing an id (a road cut at
     tile edges, the same line twice) become one road with the first piece's attributes."""
     frame["class"] = frame["class"].map(lambda v: ROAD_CLASS_SPELLINGS.get(v, v.lower()))
-    frame["tunnel"] = frame["tunnel"].str.lower().isin(TUNNEL_VALUES).fillna(False).astype(bool)
+    frame["tunnel"] = tunnel_flags(frame["tunnel"]).astype(bool)
     unnamed = frame["id"].isna().to_numpy() & usable
     digests = [
         "line:" + hashlib.sha1(shapely.to_wkb(shapely.normalize(g))).hexdigest()[:32]

@@ -251,6 +251,13 @@ def apply_overrides(buildings: gpd.GeoDataFrame, path: Path) -> gpd.GeoDataFrame
     return out
 
 
+def tunnel_flags(values: pd.Series) -> pd.Series:
+    """True where a line's tunnel flag is set, written as text (``yes``, ``T``) or as a
+    number (Tilezen's ``is_tunnel`` arrives as ``1.0`` from GeoJSON)."""
+    text = values.astype(str).str.lower().str.removesuffix(".0")
+    return values.notna() & text.isin(TUNNEL_VALUES)
+
+
 def read_roads(path: Path) -> gpd.GeoDataFrame:
     """The cut-line roads of a file: all lines, or only major classes when classes are given."""
     frame = _read(path, LINES, "roads")
@@ -260,8 +267,7 @@ def read_roads(path: Path) -> gpd.GeoDataFrame:
             break
     for column in ("is_tunnel", "tunnel"):
         if column in frame.columns:
-            tunnel = frame[column].astype(str).str.lower().isin(TUNNEL_VALUES)
-            frame = frame[~tunnel]
+            frame = frame[~tunnel_flags(frame[column])]
     return frame
 
 
